@@ -1,0 +1,188 @@
+"""The typed project model that `validate` produces and `plan` consumes.
+
+Every alias and Tauro dialect is already normalised here (one spelling per concept), and every
+entry keeps the location it was declared at, so later stages can still point at the user's file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .diagnostics import Location
+from .nodecode import NodeCode
+from .schema import StructType
+
+INPUT_FORMATS = ("csv", "json", "parquet", "orc", "text", "avro", "delta", "kafka", "rate", "table")
+OUTPUT_FORMATS = (
+    "parquet",
+    "csv",
+    "json",
+    "orc",
+    "text",
+    "avro",
+    "delta",
+    "kafka",
+    "console",
+    "memory",
+    "jdbc",
+    "table",
+    "foreach_batch",
+)
+FILE_FORMATS = ("csv", "json", "parquet", "orc", "text", "avro")
+BATCH_MODES = ("overwrite", "append", "error", "errorifexists", "ignore")
+OUTPUT_MODES = ("append", "update", "complete")
+TRIGGER_KINDS = ("processing_time", "available_now", "continuous", "once")
+
+# Module-level names the generated scaffolding defines itself. User code copied into a job may
+# not define them (validate reports a clash), and `plan` keeps its own names clear of user ones.
+RESERVED_NAMES = frozenset(
+    {
+        "PIPELINE",
+        "APP_NAME",
+        "log",
+        "main",
+        "parse_args",
+        "build_spark_session",
+        "run_until_stopped",
+        "report_progress",
+        "StopRequest",
+        "NoInputYet",
+        "pinned_schema",
+        "env",
+        "missing_env",
+        "REQUIRED_ENV",
+        "ENV_REFERENCE",
+    }
+)
+
+# Names the scaffolding imports, and what they are bound to. A node may import the same thing
+# under the same name (it is de-duplicated), but not something else under one of these names.
+SCAFFOLD_IMPORTS = {
+    "argparse": "argparse",
+    "json": "json",
+    "logging": "logging",
+    "os": "os",
+    "re": "re",
+    "signal": "signal",
+    "sys": "sys",
+    "time": "time",
+    "DataFrame": "pyspark.sql.DataFrame",
+    "SparkSession": "pyspark.sql.SparkSession",
+    "F": "pyspark.sql.functions",
+    "StreamingQuery": "pyspark.sql.streaming.StreamingQuery",
+    "AnalysisException": "pyspark.errors.AnalysisException",
+    "StreamingQueryException": "pyspark.errors.StreamingQueryException",
+    "StructType": "pyspark.sql.types.StructType",
+    "StructField": "pyspark.sql.types.StructField",
+}
+
+
+@dataclass(frozen=True)
+class Trigger:
+    kind: str  # one of TRIGGER_KINDS
+    interval: str | None = None  # processing_time / continuous only
+
+
+@dataclass(frozen=True)
+class Watermark:
+    column: str
+    delay: str
+
+
+@dataclass
+class InputSpec:
+    name: str
+    format: str
+    location: Location
+    path: str | None = None
+    table: str | None = None
+    streaming: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+    schema: StructType | None = None
+    watermark: Watermark | None = None
+    value_format: str | None = None
+    description: str = ""
+
+
+@dataclass
+class OutputSpec:
+    name: str
+    format: str
+    location: Location
+    path: str | None = None
+    table: str | None = None
+    streaming: bool | None = None
+    mode: str | None = None
+    output_mode: str | None = None
+    partition_by: list[str] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+    checkpoint: str | None = None
+    trigger: Trigger | None = None
+    query_name: str | None = None
+    foreach_batch: str | None = None
+    description: str = ""
+
+
+@dataclass
+class NodeSpec:
+    name: str
+    function: str
+    location: Location
+    inputs: list[str] | None = None  # None: not written, wired implicitly
+    outputs: list[str] | None = None
+    dependencies: list[str] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    module: str | None = None  # Tauro's `module:` + `function:` spelling
+    code: NodeCode | None = None  # resolved function, filled once found and parsed
+
+
+@dataclass
+class PipelineSpec:
+    name: str
+    nodes: list[str]
+    location: Location
+    type: str | None = None
+    description: str = ""
+    spark_conf: dict[str, Any] = field(default_factory=dict)
+    trigger: Trigger | None = None
+
+
+@dataclass(frozen=True)
+class NodeWiring:
+    """How one node is called: its DataFrame arguments (input or node names) and sinks."""
+
+    node: str
+    args: tuple[str, ...]
+    outputs: tuple[str, ...]
+    streaming: bool  # whether the node's result is a streaming DataFrame
+
+
+@dataclass
+class ResolvedPipeline:
+    """A pipeline whose wiring is complete: nodes in dependency order, every edge explicit."""
+
+    spec: PipelineSpec
+    kind: str  # "streaming" | "batch"
+    order: list[NodeWiring]
+    inputs: list[str]  # inputs read, in first-use order
+    outputs: list[str]  # outputs written, in node order
+
+
+@dataclass
+class Project:
+    root: Path
+    env: str
+    inputs: dict[str, InputSpec]
+    outputs: dict[str, OutputSpec]
+    nodes: dict[str, NodeSpec]
+    pipelines: dict[str, ResolvedPipeline]
+    checkpoint_root: str = "checkpoints"
+    spark_conf: dict[str, Any] = field(default_factory=dict)
+
+
+def checkpoint_of(pipeline: str, out: OutputSpec, checkpoint_root: str) -> str:
+    """SPEC 2.4 default: <checkpoint_root>/<pipeline>/<output>."""
+    return out.checkpoint or f"{checkpoint_root}/{pipeline}/{out.name}"

@@ -1,0 +1,392 @@
+"""Find a node's function in the user's `src/` and collect the code it needs, by parsing only.
+
+We never import user code at build time: importing runs it (and its imports, which may need a
+cluster). Instead we read the module with `ast`, take the function's own source text, and follow
+the module-level names it uses — helpers, constants, classes, imports — recursively, across local
+project modules. Third-party and standard-library imports are hoisted as import statements; local
+definitions are copied as source text, each marked with the file it came from.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .diagnostics import Location, did_you_mean
+
+BUILTINS = frozenset(dir(builtins))
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    """One module-level definition copied into the generated job."""
+
+    source: str  # file it comes from, relative to the project root
+    name: str  # the name it binds
+    text: str  # exact source text (black reformats the whole job later)
+
+
+@dataclass(frozen=True, order=True)
+class ImportRef:
+    """One imported name: `import a.b as c` is ("a.b", None, "c"); `from a import b` is
+    ("a", "b", None)."""
+
+    module: str
+    name: str | None = None
+    asname: str | None = None
+
+    @property
+    def bound(self) -> str:
+        if self.asname:
+            return self.asname
+        return self.name if self.name else self.module.split(".")[0]
+
+    @property
+    def target(self) -> str:
+        """What the bound name refers to, so two spellings of one import compare equal."""
+        if self.name:
+            return f"{self.module}.{self.name}"
+        return self.module if self.asname else self.module.split(".")[0]
+
+
+@dataclass(frozen=True)
+class NodeCode:
+    function: str  # the function's name, as called from main()
+    source: str
+    line: int
+    blocks: tuple[CodeBlock, ...]  # dependencies first, the function last
+    imports: tuple[ImportRef, ...]  # imports hoisted to the top of the job
+    required_positional: int  # positional parameters without a default
+    max_positional: int | None  # None when the function takes *args
+    keyword_names: frozenset[str]  # names that may be passed as keyword arguments
+    takes_kwargs: bool  # has **kwargs
+
+
+@dataclass(frozen=True)
+class CodeProblem:
+    code: str
+    location: Location
+    message: str
+    hint: str
+
+
+class CodeError(Exception):
+    def __init__(self, problem: CodeProblem):
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+@dataclass
+class _Module:
+    dotted: str
+    path: Path
+    display: str
+    text: str
+    defs: dict[str, ast.stmt] = field(default_factory=dict)
+    imports: dict[str, tuple[ast.stmt, ast.alias]] = field(default_factory=dict)
+    is_package: bool = False
+
+
+class SourceIndex:
+    """Parses and caches the project's local modules (each file is read once per build)."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.search_roots = [self.root, self.root / "src"]
+        self._modules: dict[Path, _Module] = {}
+
+    # -- locating modules ---------------------------------------------------------------
+    def module_file(self, dotted: str) -> Path | None:
+        parts = dotted.split(".")
+        for base in self.search_roots:
+            candidate = base.joinpath(*parts)
+            if candidate.with_suffix(".py").is_file():
+                return candidate.with_suffix(".py")
+            if (candidate / "__init__.py").is_file():
+                return candidate / "__init__.py"
+        return None
+
+    def load(self, dotted: str, where: Location) -> _Module:
+        path = self.module_file(dotted)
+        if path is None:
+            raise CodeError(
+                CodeProblem("TG301", where, f"module '{dotted}' not found", "check the path")
+            )
+        if path in self._modules:
+            return self._modules[path]
+        display = path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else str(path)
+        text = path.read_text(encoding="utf-8")
+        try:
+            tree = ast.parse(text, filename=display)
+        except SyntaxError as exc:
+            raise CodeError(
+                CodeProblem(
+                    "TG302",
+                    Location(display, exc.lineno or 0, exc.offset or 0),
+                    f"syntax error in node code: {exc.msg}",
+                    "fix the Python file; it must parse before it can be inlined",
+                )
+            ) from None
+        module = _Module(dotted, path, display, text, is_package=path.name == "__init__.py")
+        for stmt in tree.body:
+            _index_statement(module, stmt)
+        self._modules[path] = module
+        return module
+
+    def resolve_function(self, spec: str, module: str | None, where: Location) -> tuple[_Module, str]:
+        """`pkg.mod.func`, `src.nodes.process_sales` (module file named like its function), or
+        Tauro's `module:` + `function:` pair."""
+        if module:
+            candidates = [(module, spec)]
+        else:
+            parts = spec.split(".")
+            candidates = [(spec, parts[-1])]
+            if len(parts) > 1:
+                candidates.append((".".join(parts[:-1]), parts[-1]))
+        tried = []
+        for dotted, func in candidates:
+            if self.module_file(dotted) is None:
+                tried.append(dotted.replace(".", "/") + ".py")
+                continue
+            mod = self.load(dotted, where)
+            node = mod.defs.get(func)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                return mod, func
+            if func in mod.imports:
+                target_mod, target_name = self._follow_import(mod, func, where)
+                if target_mod is not None:
+                    return target_mod, target_name
+            functions = [n for n, d in mod.defs.items() if isinstance(d, ast.FunctionDef)]
+            hint = did_you_mean(func, functions) or (
+                "functions there: " + ", ".join(functions) if functions else "define it there"
+            )
+            raise CodeError(
+                CodeProblem("TG303", where, f"function '{func}' not found in {mod.display}", hint)
+            )
+        raise CodeError(
+            CodeProblem(
+                "TG301",
+                where,
+                f"cannot find the code of '{spec}'",
+                "looked for " + " and ".join(tried) + " under the project root and src/",
+            )
+        )
+
+    def _follow_import(self, mod: _Module, name: str, where: Location):
+        stmt, alias = mod.imports[name]
+        if not isinstance(stmt, ast.ImportFrom):
+            return None, None
+        target = self._absolute(mod, stmt)
+        if target and self.module_file(target):
+            return self.load(target, where), alias.name
+        return None, None
+
+    def _absolute(self, mod: _Module, stmt: ast.ImportFrom) -> str | None:
+        if not stmt.level:
+            return stmt.module
+        package = mod.dotted.split(".")
+        if not mod.is_package:
+            package = package[:-1]
+        if stmt.level - 1 > len(package):
+            return None
+        base = package[: len(package) - (stmt.level - 1)]
+        return ".".join(base + ([stmt.module] if stmt.module else []))
+
+    def is_local(self, dotted: str | None) -> bool:
+        return bool(dotted) and self.module_file(dotted) is not None
+
+    # -- collecting code ----------------------------------------------------------------
+    def collect(self, mod: _Module, func: str) -> NodeCode:
+        """The function plus everything module-level it needs, dependencies first."""
+        blocks: list[CodeBlock] = []
+        imports: list[ImportRef] = []
+        seen: set[tuple[Path, str]] = set()
+        self._collect_name(mod, func, blocks, imports, seen)
+        node = mod.defs[func]
+        assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        args = node.args
+        positional = args.posonlyargs + args.args
+        required = len(positional) - len(args.defaults)
+        keyword_names = frozenset(a.arg for a in args.args + args.kwonlyargs)
+        return NodeCode(
+            function=func,
+            source=mod.display,
+            line=node.lineno,
+            blocks=tuple(blocks),
+            imports=tuple(dict.fromkeys(imports)),
+            required_positional=required,
+            max_positional=None if args.vararg else len(positional),
+            keyword_names=keyword_names,
+            takes_kwargs=args.kwarg is not None,
+        )
+
+    def _collect_name(self, mod, name, blocks, imports, seen) -> None:
+        key = (mod.path, name)
+        if key in seen:
+            return
+        seen.add(key)
+        check_star_imports(mod)
+        if name in mod.imports:
+            self._collect_import(mod, name, blocks, imports, seen)
+            return
+        stmt = mod.defs[name]
+        _reject_dynamic_code(mod, stmt)
+        for used in sorted(_free_names(stmt)):
+            if used == name:
+                continue
+            if used in mod.defs or used in mod.imports:
+                self._collect_name(mod, used, blocks, imports, seen)
+        text = ast.get_source_segment(mod.text, stmt, padded=False)
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            text = _with_decorators(mod.text, stmt)
+        block = CodeBlock(mod.display, name, text)
+        if block not in blocks:
+            blocks.append(block)
+
+    def _collect_import(self, mod, name, blocks, imports, seen) -> None:
+        stmt, alias = mod.imports[name]
+        where = Location(mod.display, stmt.lineno, stmt.col_offset + 1)
+        if isinstance(stmt, ast.Import):
+            if self.is_local(alias.name):
+                raise CodeError(
+                    CodeProblem(
+                        "TG305",
+                        where,
+                        f"'import {alias.name}' imports a whole project module",
+                        f"import the names you use: from {alias.name} import <name>",
+                    )
+                )
+            imports.append(ImportRef(alias.name, None, alias.asname))
+            return
+        target = self._absolute(mod, stmt)
+        if stmt.level or self.is_local(target):
+            if target is None or self.module_file(target) is None:
+                raise CodeError(
+                    CodeProblem("TG301", where, "relative import outside the project", "")
+                )
+            if self.is_local(f"{target}.{alias.name}"):
+                raise CodeError(
+                    CodeProblem(
+                        "TG305",
+                        where,
+                        f"'{alias.name}' is a whole project module",
+                        f"import the names you use: from {target}.{alias.name} import <name>",
+                    )
+                )
+            source = self.load(target, where)
+            if alias.name not in source.defs and alias.name not in source.imports:
+                raise CodeError(
+                    CodeProblem(
+                        "TG303",
+                        where,
+                        f"'{alias.name}' is not defined in {source.display}",
+                        did_you_mean(alias.name, source.defs) or "check the import",
+                    )
+                )
+            self._collect_name(source, alias.name, blocks, imports, seen)
+            if alias.asname and alias.asname != alias.name:
+                block = CodeBlock(mod.display, alias.asname, f"{alias.asname} = {alias.name}")
+                if block not in blocks:
+                    blocks.append(block)
+            return
+        imports.append(ImportRef(stmt.module, alias.name, alias.asname))
+
+
+def _index_statement(module: _Module, stmt: ast.stmt) -> None:
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        module.defs[stmt.name] = stmt
+    elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        for target in targets:
+            for node in ast.walk(target):
+                if isinstance(node, ast.Name):
+                    module.defs[node.id] = stmt
+    elif isinstance(stmt, ast.Import):
+        for alias in stmt.names:
+            module.imports[alias.asname or alias.name.split(".")[0]] = (stmt, alias)
+    elif isinstance(stmt, ast.ImportFrom):
+        for alias in stmt.names:
+            if alias.name == "*":
+                module.imports.setdefault("*", (stmt, alias))
+            else:
+                module.imports[alias.asname or alias.name] = (stmt, alias)
+
+
+def _with_decorators(text: str, stmt: ast.stmt) -> str:
+    lines = text.splitlines()
+    first = min([d.lineno for d in stmt.decorator_list] + [stmt.lineno])
+    body = lines[first - 1 : stmt.end_lineno]
+    indent = len(body[0]) - len(body[0].lstrip())
+    return "\n".join(line[indent:] for line in body)
+
+
+def _free_names(stmt: ast.stmt) -> set[str]:
+    """Names a definition reads that it does not bind itself (a conservative approximation)."""
+    loads: set[str] = set()
+    local: set[str] = set()
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.Name):
+            (loads if isinstance(node.ctx, ast.Load) else local).add(node.id)
+        elif isinstance(node, ast.arg):
+            local.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                local.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node is not stmt:
+            local.add(node.name)
+    if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+        local = set()  # a module-level assignment's targets are not local to anything
+    return (loads - local) - BUILTINS
+
+
+def _reject_dynamic_code(mod: _Module, stmt: ast.stmt) -> None:
+    """Code whose dependencies cannot be seen by parsing cannot be inlined faithfully."""
+    for node in ast.walk(stmt):
+        where = Location(mod.display, getattr(node, "lineno", 0), getattr(node, "col_offset", 0) + 1)
+        if isinstance(node, ast.Name) and node.id == "__file__":
+            raise CodeError(
+                CodeProblem(
+                    "TG306",
+                    where,
+                    "node code uses __file__, which means nothing once the code is inlined",
+                    "pass the path through the node's params instead",
+                )
+            )
+        if isinstance(node, ast.Call):
+            func = node.func
+            called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            if called in ("__import__", "import_module"):
+                raise CodeError(
+                    CodeProblem(
+                        "TG306",
+                        where,
+                        f"node code imports dynamically ({called})",
+                        "use a plain import statement so tauro-gen can see what to copy",
+                    )
+                )
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+            raise CodeError(
+                CodeProblem(
+                    "TG307",
+                    Location(mod.display, node.lineno, node.col_offset + 1),
+                    "star import in node code",
+                    "import the names you use explicitly",
+                )
+            )
+
+
+def check_star_imports(mod: _Module) -> None:
+    """A module-level `from x import *` hides which names the node uses."""
+    if "*" in mod.imports:
+        stmt, _ = mod.imports["*"]
+        raise CodeError(
+            CodeProblem(
+                "TG307",
+                Location(mod.display, stmt.lineno, stmt.col_offset + 1),
+                "star import in a node module",
+                "import the names you use explicitly, so they can be copied into the job",
+            )
+        )

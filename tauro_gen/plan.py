@@ -1,0 +1,474 @@
+"""Stage 3 — plan: decide everything about one generated job, as plain data.
+
+A `JobPlan` is what the template lays out: which sources to read and how, which node functions
+to call with which DataFrames, which sinks to start with which checkpoint and trigger, which
+imports and copied code the file needs. All naming, defaults and feature decisions are made
+here, so the template stays a layout with loops and ifs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import keyword
+import re
+import sys
+from dataclasses import asdict, dataclass, is_dataclass
+from typing import Any
+
+from . import __version__
+from . import schema as schema_mod
+from .load import ENV_REFERENCE, REFERENCE
+from .model import (
+    RESERVED_NAMES,
+    SCAFFOLD_IMPORTS,
+    InputSpec,
+    OutputSpec,
+    Project,
+    ResolvedPipeline,
+    Trigger,
+    Watermark,
+    checkpoint_of,
+)
+from .nodecode import CodeBlock, ImportRef
+
+
+@dataclass(frozen=True)
+class EnvValue:
+    """A string with `${env:NAME}` references, filled in by the job when it starts."""
+
+    template: str
+    names: tuple[str, ...]
+    required: tuple[str, ...]  # the names that have no `:-default`
+
+
+Value = Any  # a plain Python literal value, or EnvValue
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    var: str  # DataFrame variable in main()
+    reader: str  # function that returns the DataFrame
+    const: str  # prefix of its module-level constants
+    format: str
+    streaming: bool
+    path: Value | None
+    table: Value | None
+    options: tuple[tuple[str, Value], ...]
+    schema: schema_mod.StructType | None
+    pin_schema: bool  # streaming file source without a declared schema
+    schema_store: str | None
+    create_dir: bool  # a local folder the job may create before watching it
+    watermark: Watermark | None
+    summary: str
+
+
+@dataclass(frozen=True)
+class NodeCall:
+    name: str
+    function: str
+    result: str  # variable holding its DataFrame
+    args: tuple[str, ...]  # variables passed positionally
+    params: tuple[tuple[str, Value], ...]
+    description: str
+
+
+@dataclass(frozen=True)
+class Sink:
+    name: str
+    var: str  # DataFrame variable written
+    writer: str
+    const: str
+    format: str
+    streaming: bool
+    path: Value | None
+    table: Value | None
+    options: tuple[tuple[str, Value], ...]
+    mode: str | None  # batch save mode
+    output_mode: str | None  # streaming output mode
+    partition_by: tuple[str, ...]
+    checkpoint: str | None
+    trigger: Trigger | None
+    query_name: str | None
+    counts_rows: bool  # observe a row count per batch (not supported by continuous triggers)
+    summary: str
+
+
+@dataclass(frozen=True)
+class CodeSection:
+    source: str
+    texts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ImportLine:
+    module: str
+    names: tuple[str, ...] = ()  # empty: `import module`; else `from module import names`
+
+
+@dataclass(frozen=True)
+class JobPlan:
+    pipeline: str
+    env: str
+    version: str
+    digest: str
+    kind: str  # streaming | batch
+    description: str
+    app_name: str
+    script_path: str  # where the job is written, relative to the project
+    spark_conf: tuple[tuple[str, Value], ...]
+    sources: tuple[Source, ...]
+    nodes: tuple[NodeCall, ...]
+    sinks: tuple[Sink, ...]
+    code: tuple[CodeSection, ...]
+    stdlib_imports: tuple[ImportLine, ...]
+    third_party_imports: tuple[ImportLine, ...]
+    env_names: tuple[str, ...]  # environment variables read at start-up
+    required_env: tuple[str, ...]  # those without a default: the job refuses to start without
+    pins_schema: bool
+    creates_dirs: bool
+    packages: tuple[str, ...]  # Maven coordinates for --packages
+    run_command: str
+
+
+# Spark's CSV reader and writer default to no header; Tauro projects (and the tutorial) write
+# CSV with a header row, so we default to one. `options: {header: false}` turns it off.
+FORMAT_DEFAULT_OPTIONS = {"csv": {"header": "true"}}
+
+
+def plan_job(project: Project, pipeline_name: str, script_path: str) -> JobPlan:
+    """The complete plan of one pipeline's job."""
+    pipeline = project.pipelines[pipeline_name]
+    namer = _Namer(project, pipeline)
+    sources = tuple(_source(project, pipeline, project.inputs[n], namer) for n in pipeline.inputs)
+    nodes = tuple(_node_call(project, w, namer) for w in pipeline.order)
+    sinks = []
+    for w in pipeline.order:
+        for out in w.outputs:
+            sinks.append(_sink(project, pipeline, project.outputs[out], namer.var(w.node), w.streaming, namer))
+    sinks_t = tuple(sinks)
+    code = _code_sections(project, pipeline)
+    spark_conf = {**project.spark_conf, **pipeline.spec.spark_conf}
+    spark_conf_t = tuple((str(k), _value(v)) for k, v in spark_conf.items())
+    env_values = list(_walk_values((sources, nodes, sinks_t, spark_conf_t)))
+    env_names = sorted({n for item in env_values for n in item.names})
+    required_env = sorted({n for item in env_values for n in item.required})
+    pins = any(s.pin_schema for s in sources)
+    creates = any(s.create_dir for s in sources)
+    stdlib, third = _imports(project, pipeline, sources, sinks_t, bool(env_names), pins, creates)
+    packages: tuple[str, ...] = ()
+    command = f"spark-submit {script_path}"
+    plan = JobPlan(
+        pipeline=pipeline_name,
+        env=project.env,
+        version=__version__,
+        digest="",
+        kind=pipeline.kind,
+        description=pipeline.spec.description,
+        app_name=f"tauro-gen:{pipeline_name}",
+        script_path=script_path,
+        spark_conf=spark_conf_t,
+        sources=sources,
+        nodes=nodes,
+        sinks=sinks_t,
+        code=code,
+        stdlib_imports=stdlib,
+        third_party_imports=third,
+        env_names=tuple(env_names),
+        required_env=tuple(required_env),
+        pins_schema=pins,
+        creates_dirs=creates,
+        packages=packages,
+        run_command=command,
+    )
+    return _with_digest(plan)
+
+
+def _with_digest(plan: JobPlan) -> JobPlan:
+    """Digest of everything that shapes the job, except the version and the digest itself."""
+    data = _plain(plan)
+    data.pop("digest")
+    data.pop("version")
+    text = json.dumps(data, sort_keys=True, default=str)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return JobPlan(**{**{f: getattr(plan, f) for f in plan.__dataclass_fields__}, "digest": digest})
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value):
+        return {k: _plain(v) for k, v in asdict(value).items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+class _Namer:
+    """Python names for a job: readable, valid, unique, and clear of the user's own names."""
+
+    def __init__(self, project: Project, pipeline: ResolvedPipeline):
+        taken = set(RESERVED_NAMES) | set(SCAFFOLD_IMPORTS)
+        for w in pipeline.order:
+            code = project.nodes[w.node].code
+            if code:
+                taken |= {b.name for b in code.blocks} | {i.bound for i in code.imports}
+        self.module_names = taken
+        self.vars: dict[str, str] = {}
+        self.used_vars: set[str] = set()
+        self.funcs: set[str] = set()
+        self.consts: set[str] = set()
+
+    def func(self, prefix: str, name: str) -> str:
+        base = f"{prefix}_{_identifier(name)}"
+        candidate, n = base, 2
+        while candidate in self.module_names or candidate in self.funcs:
+            candidate, n = f"{base}_{n}", n + 1
+        self.funcs.add(candidate)
+        return candidate
+
+    def const(self, name: str) -> str:
+        base = _identifier(name).upper().lstrip("_") or "VALUE"
+        candidate, n = base, 2
+        while candidate in self.consts or candidate in self.module_names:
+            candidate, n = f"{base}_{n}", n + 1
+        self.consts.add(candidate)
+        return candidate
+
+    def var(self, entry: str) -> str:
+        if entry not in self.vars:
+            base = _identifier(entry)
+            candidate = base
+            if candidate in self.module_names or candidate in self.funcs or candidate == "spark":
+                candidate = f"{base}_df"
+            n = 2
+            while candidate in self.used_vars:
+                candidate, n = f"{base}_{n}", n + 1
+            self.used_vars.add(candidate)
+            self.vars[entry] = candidate
+        return self.vars[entry]
+
+
+def _identifier(name: str) -> str:
+    text = re.sub(r"\W+", "_", str(name)).strip("_") or "x"
+    if text[0].isdigit():
+        text = f"n{text}"
+    if keyword.iskeyword(text):
+        text += "_"
+    return text
+
+
+def _value(value: Any) -> Value:
+    """Config value → what the job holds: a literal, or an EnvValue filled in at start-up."""
+    if isinstance(value, str):
+        refs = [
+            m for ref in REFERENCE.finditer(value) if (m := ENV_REFERENCE.match(ref.group(1).strip()))
+        ]
+        if refs:
+            names = tuple(m.group(1) for m in refs)
+            return EnvValue(value, names, tuple(m.group(1) for m in refs if m.group(2) is None))
+        return value.replace("$${", "${")
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        return value
+    return str(value)
+
+
+def _option_value(value: Any) -> Value:
+    """Reader/writer options as Spark sees them: strings (true → "true", 10 → "10")."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return _value(value)
+
+
+def _options(fmt: str, options: dict[str, Any]) -> tuple[tuple[str, Value], ...]:
+    merged = {**FORMAT_DEFAULT_OPTIONS.get(fmt, {}), **{str(k): v for k, v in options.items()}}
+    return tuple((k, _option_value(v)) for k, v in merged.items())
+
+
+def _is_local_path(path: str) -> bool:
+    return not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", path) or path.startswith("file://")
+
+
+def _source(project: Project, pipeline: ResolvedPipeline, spec: InputSpec, namer: _Namer) -> Source:
+    file_based = spec.format in ("csv", "json", "parquet", "orc", "text", "avro")
+    pin = spec.streaming and file_based and spec.schema is None and spec.format != "text"
+    where = spec.path or spec.table or spec.format
+    kind = "stream of" if spec.streaming else "batch read of"
+    return Source(
+        name=spec.name,
+        var=namer.var(spec.name),
+        reader=namer.func("read", spec.name),
+        const=namer.const(spec.name),
+        format=spec.format,
+        streaming=spec.streaming,
+        path=_value(spec.path) if spec.path else None,
+        table=_value(spec.table) if spec.table else None,
+        options=_options(spec.format, spec.options),
+        schema=spec.schema,
+        pin_schema=pin,
+        schema_store=(
+            f"{project.checkpoint_root}/{pipeline.spec.name}/_schemas/{spec.name}" if pin else None
+        ),
+        create_dir=bool(
+            spec.streaming and file_based and spec.path and _is_local_path(spec.path)
+            and "${" not in spec.path
+        ),
+        watermark=spec.watermark,
+        summary=spec.description or f"{kind} {spec.format} {'files in ' if file_based else ''}{where}",
+    )
+
+
+def _node_call(project: Project, wiring, namer: _Namer) -> NodeCall:
+    node = project.nodes[wiring.node]
+    assert node.code is not None
+    return NodeCall(
+        name=node.name,
+        function=node.code.function,
+        result=namer.var(node.name),
+        args=tuple(namer.var(ref) for ref in wiring.args),
+        params=tuple((str(k), _value(v)) for k, v in node.params.items()),
+        description=node.description,
+    )
+
+
+def _sink(project, pipeline, spec: OutputSpec, var: str, streaming: bool, namer: _Namer) -> Sink:
+    trigger = spec.trigger or pipeline.spec.trigger
+    file_based = spec.format in ("csv", "json", "parquet", "orc", "text", "avro")
+    where = spec.path or spec.table or spec.format
+    return Sink(
+        name=spec.name,
+        var=var,
+        writer=namer.func("write", spec.name),
+        const=namer.const(spec.name),
+        format=spec.format,
+        streaming=streaming,
+        path=_value(spec.path) if spec.path else None,
+        table=_value(spec.table) if spec.table else None,
+        options=_options(spec.format, spec.options),
+        mode=None if streaming else (spec.mode or "error"),
+        output_mode=(spec.output_mode or "append") if streaming else None,
+        partition_by=tuple(spec.partition_by),
+        checkpoint=checkpoint_of(pipeline.spec.name, spec, project.checkpoint_root) if streaming else None,
+        trigger=trigger if streaming else None,
+        query_name=(spec.query_name or f"{pipeline.spec.name}.{spec.name}") if streaming else None,
+        counts_rows=streaming and (trigger is None or trigger.kind != "continuous"),
+        summary=spec.description or f"{spec.format} {'files in ' if file_based else ''}{where}",
+    )
+
+
+def _code_sections(project: Project, pipeline: ResolvedPipeline) -> tuple[CodeSection, ...]:
+    blocks: list[CodeBlock] = []
+    for w in pipeline.order:
+        code = project.nodes[w.node].code
+        assert code is not None
+        for block in code.blocks:
+            if all((b.name, b.source) != (block.name, block.source) for b in blocks):
+                blocks.append(block)
+    sections: list[CodeSection] = []
+    for block in blocks:
+        if sections and sections[-1].source == block.source:
+            sections[-1] = CodeSection(block.source, sections[-1].texts + (block.text,))
+        else:
+            sections.append(CodeSection(block.source, (block.text,)))
+    return tuple(sections)
+
+
+def _imports(project, pipeline, sources, sinks, uses_env, pins, creates):
+    """Exactly the imports the job uses: its scaffolding's plus the node code's."""
+    refs: set[ImportRef] = {
+        ImportRef("logging"),
+        ImportRef("sys"),
+        ImportRef("pyspark.sql", "DataFrame"),
+        ImportRef("pyspark.sql", "SparkSession"),
+    }
+    if pipeline.kind == "streaming":
+        refs |= {
+            ImportRef("argparse"),
+            ImportRef("os"),
+            ImportRef("signal"),
+            ImportRef("pyspark.errors", "StreamingQueryException"),
+            ImportRef("pyspark.sql.streaming", "StreamingQuery"),
+        }
+    if any(s.counts_rows for s in sinks):
+        refs.add(ImportRef("pyspark.sql", "functions", "F"))
+    if uses_env:
+        refs |= {ImportRef("os"), ImportRef("re")}
+    if creates:
+        refs.add(ImportRef("os"))
+    if pins:
+        refs |= {
+            ImportRef("json"),
+            ImportRef("time"),
+            ImportRef("pyspark.errors", "AnalysisException"),
+            ImportRef("pyspark.sql.types", "StructType"),
+        }
+    for source in sources:
+        if source.schema is not None:
+            for type_name in schema_mod.type_names_used(source.schema):
+                refs.add(ImportRef("pyspark.sql.types", type_name))
+    for w in pipeline.order:
+        code = project.nodes[w.node].code
+        refs |= set(code.imports)
+    # One spelling per bound name (`import pyspark.sql.functions as F` == `from pyspark.sql
+    # import functions as F`); validate has already refused two different things under one name.
+    by_bound: dict[str, ImportRef] = {}
+    for ref in sorted(refs):
+        by_bound.setdefault(ref.bound, ref)
+    stdlib: dict[str, list[str]] = {}
+    third: dict[str, list[str]] = {}
+    plain_std, plain_third = [], []
+    for ref in by_bound.values():
+        top = ref.module.split(".")[0]
+        is_std = top in sys.stdlib_module_names
+        if ref.name is None:
+            line = ref.module + (f" as {ref.asname}" if ref.asname else "")
+            (plain_std if is_std else plain_third).append(line)
+        else:
+            item = ref.name + (f" as {ref.asname}" if ref.asname else "")
+            (stdlib if is_std else third).setdefault(ref.module, []).append(item)
+
+    def lines(plain, froms) -> tuple[ImportLine, ...]:
+        """isort's layout (what ruff's I rules expect): plain imports, then one `from` line
+        per module with names ordered constants, classes, functions; aliases on own lines."""
+        result = [ImportLine(p) for p in sorted(set(plain))]
+        for module, names in sorted(froms.items()):
+            names = sorted(set(names), key=_isort_key)
+            plain_names = tuple(n for n in names if " as " not in n)
+            if plain_names:
+                result.append(ImportLine(module, plain_names))
+            result += [ImportLine(module, (n,)) for n in names if " as " in n]
+        return tuple(result)
+
+    return lines(plain_std, stdlib), lines(plain_third, third)
+
+
+def _isort_key(name: str) -> tuple[int, str]:
+    bare = name.split(" as ")[0]
+    kind = 0 if bare.isupper() and len(bare) > 1 else 1 if bare[:1].isupper() else 2
+    return kind, bare.lower()
+
+
+def _walk_values(value: Any):
+    """Every EnvValue inside a plan fragment."""
+    if isinstance(value, EnvValue):
+        yield value
+    elif is_dataclass(value):
+        for f in value.__dataclass_fields__:
+            yield from _walk_values(getattr(value, f))
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _walk_values(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _walk_values(item)
+
+
+def job_path(pipeline: str, env: str, out_dir: str = "build") -> str:
+    """SPEC 4: build/<pipeline>.py, or build/<env>/<pipeline>.py outside the base env."""
+    return f"{out_dir}/{pipeline}.py" if env == "base" else f"{out_dir}/{env}/{pipeline}.py"
+
