@@ -290,6 +290,13 @@ def test_error_text_names_line_and_column_and_can_point_at_the_problem() -> None
     assert info.value.excerpt() == "  amount strng\n         ^"
 
 
+def test_error_excerpt_at_the_end_of_the_text() -> None:
+    with pytest.raises(SchemaError) as info:
+        parse_ddl("a\r\n")
+    assert info.value.offset == 3
+    assert info.value.excerpt() == "\n^"
+
+
 def test_parse_ddl_rejects_non_strings() -> None:
     with pytest.raises(TypeError):
         parse_ddl(["id INT"])  # type: ignore[arg-type]
@@ -706,6 +713,35 @@ def test_property_json_and_python_agree_with_pyspark(s: StructType) -> None:
     assert literal == to_pyspark(s, indent=None)
     assert literal.jsonValue() == to_json(s)
     assert T.StructType.fromJson(to_json(s)) == literal
+
+
+ddl_fragments = st.sampled_from(
+    list("ab `'\"\\<>(),:-/*\nr019")
+    + [
+        "int",
+        "struct",
+        "array",
+        "map",
+        "decimal",
+        "not",
+        "null",
+        "comment",
+        "\\u",
+        "/*",
+        "*/",
+    ]
+)
+
+
+@given(st.lists(ddl_fragments, max_size=25).map("".join))
+def test_property_malformed_ddl_only_raises_schema_error(text: str) -> None:
+    try:
+        parsed = parse_ddl(text)
+    except SchemaError as error:
+        assert error.offset is not None and 0 <= error.offset <= len(text)
+        assert error.excerpt().endswith("^")
+    else:
+        assert parse_ddl(to_ddl(parsed)) == parsed
 
 
 # --------------------------------------------------------------------------------------------
