@@ -67,8 +67,6 @@ def write_processed_sales(df: DataFrame, available_now: bool) -> StreamingQuery:
 
 
 # --- node code from src/nodes/process_sales.py ---
-
-
 def process_sales(df):
     """Process incoming sales data."""
     # Add processing timestamp
@@ -159,9 +157,12 @@ class StopRequest:
         return spark, stop
 
     def _handle(self, signum: int, frame: object) -> None:
-        if self.signal_name is not None:
-            os._exit(128 + signum)
-        self.signal_name = signal.Signals(signum).name
+        if self.signal_name is None:
+            self.signal_name = signal.Signals(signum).name
+        else:
+            # A second signal: a user insisting, or spark-submit's JVM ending its Python child
+            # while it shuts down after a terminal's Ctrl+C. Leave now.
+            self.exit_after_jvm_shutdown()
 
     def hide_py4j_shutdown_noise(self, record: logging.LogRecord) -> bool:
         """py4j logs every call that fails because the JVM is gone as a traceback on the root
@@ -224,6 +225,8 @@ def report_progress(queries: list[StreamingQuery], reported: dict[str, int]) -> 
         for progress in query.recentProgress:
             if progress.batchId <= reported.get(query.name, -1):
                 continue
+            if "addBatch" not in progress.durationMs:
+                continue  # an idle trigger (no new data): not a batch
             reported[query.name] = progress.batchId
             # File sinks report no row count; the writers observe one ("rows_out") instead.
             observed = progress.observedMetrics.get("rows_out")

@@ -26,6 +26,10 @@ class CodeBlock:
     source: str  # file it comes from, relative to the project root
     name: str  # the name it binds
     text: str  # exact source text (black reformats the whole job later)
+    line: int  # where it starts in its file, to keep the file's order in the job
+    # Blocks (source, name) this one needs while the module is imported (constants, base
+    # classes, decorators): those must come first in the job. Function bodies bind late.
+    needs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, order=True)
@@ -62,6 +66,7 @@ class NodeCode:
     max_positional: int | None  # None when the function takes *args
     keyword_names: frozenset[str]  # names that may be passed as keyword arguments
     takes_kwargs: bool  # has **kwargs
+    operations: frozenset[str]  # DataFrame operations seen in the copied code (see OPERATIONS)
 
 
 @dataclass(frozen=True)
@@ -202,7 +207,7 @@ class SourceIndex:
         """The function plus everything module-level it needs, dependencies first."""
         blocks: list[CodeBlock] = []
         imports: list[ImportRef] = []
-        seen: set[tuple[Path, str]] = set()
+        seen: dict[tuple[Path, str], tuple[str, str] | None] = {}
         self._collect_name(mod, func, blocks, imports, seen)
         node = mod.defs[func]
         assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
@@ -220,32 +225,41 @@ class SourceIndex:
             max_positional=None if args.vararg else len(positional),
             keyword_names=keyword_names,
             takes_kwargs=args.kwarg is not None,
+            operations=frozenset(op for b in blocks for op in _operations(b.text)),
         )
 
-    def _collect_name(self, mod, name, blocks, imports, seen) -> None:
+    def _collect_name(self, mod, name, blocks, imports, seen) -> tuple[str, str] | None:
+        """Collect `name` of `mod` and what it uses; return the key of the block defining it
+        (None for a third-party import, which becomes an import line instead)."""
         key = (mod.path, name)
         if key in seen:
-            return
-        seen.add(key)
+            return seen[key]
+        seen[key] = None
         check_star_imports(mod)
         if name in mod.imports:
-            self._collect_import(mod, name, blocks, imports, seen)
-            return
+            seen[key] = self._collect_import(mod, name, blocks, imports, seen)
+            return seen[key]
         stmt = mod.defs[name]
         _reject_dynamic_code(mod, stmt)
+        at_import = _import_time_names(stmt)
+        needs = []
         for used in sorted(_free_names(stmt)):
             if used == name:
                 continue
             if used in mod.defs or used in mod.imports:
-                self._collect_name(mod, used, blocks, imports, seen)
+                dependency = self._collect_name(mod, used, blocks, imports, seen)
+                if dependency and used in at_import:
+                    needs.append(dependency)
         text = ast.get_source_segment(mod.text, stmt, padded=False)
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             text = _with_decorators(mod.text, stmt)
-        block = CodeBlock(mod.display, name, text)
+        block = CodeBlock(mod.display, name, text, stmt.lineno, tuple(needs))
         if block not in blocks:
             blocks.append(block)
+        seen[key] = (mod.display, name)
+        return seen[key]
 
-    def _collect_import(self, mod, name, blocks, imports, seen) -> None:
+    def _collect_import(self, mod, name, blocks, imports, seen) -> tuple[str, str] | None:
         stmt, alias = mod.imports[name]
         where = Location(mod.display, stmt.lineno, stmt.col_offset + 1)
         if isinstance(stmt, ast.Import):
@@ -259,7 +273,7 @@ class SourceIndex:
                     )
                 )
             imports.append(ImportRef(alias.name, None, alias.asname))
-            return
+            return None
         target = self._absolute(mod, stmt)
         if stmt.level or self.is_local(target):
             if target is None or self.module_file(target) is None:
@@ -285,13 +299,57 @@ class SourceIndex:
                         did_you_mean(alias.name, source.defs) or "check the import",
                     )
                 )
-            self._collect_name(source, alias.name, blocks, imports, seen)
+            defined = self._collect_name(source, alias.name, blocks, imports, seen)
             if alias.asname and alias.asname != alias.name:
-                block = CodeBlock(mod.display, alias.asname, f"{alias.asname} = {alias.name}")
+                block = CodeBlock(
+                    mod.display,
+                    alias.asname,
+                    f"{alias.asname} = {alias.name}",
+                    stmt.lineno,
+                    (defined,) if defined else (),
+                )
                 if block not in blocks:
                     blocks.append(block)
-            return
+                return (mod.display, alias.asname)
+            return defined
         imports.append(ImportRef(stmt.module, alias.name, alias.asname))
+        return None
+
+
+# Method names that matter for streaming rules (output modes, watermarks, checkpoint safety),
+# by the kind of operation they are. Parsing cannot know types, so this is a best-effort view
+# of what the code does; it is used for warnings and the manifest, never to refuse valid code.
+OPERATIONS = {
+    "groupBy": "aggregation",
+    "groupby": "aggregation",
+    "agg": "aggregation",
+    "rollup": "aggregation",
+    "cube": "aggregation",
+    "window": "window",
+    "session_window": "window",
+    "join": "join",
+    "dropDuplicates": "deduplication",
+    "drop_duplicates": "deduplication",
+    "dropDuplicatesWithinWatermark": "deduplication",
+    "withWatermark": "watermark",
+    "applyInPandasWithState": "arbitrary_state",
+    "transformWithStateInPandas": "arbitrary_state",
+    "transformWithState": "arbitrary_state",
+    "orderBy": "sort",
+    "sort": "sort",
+    "limit": "limit",
+}
+
+
+def _operations(text: str) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in OPERATIONS:
+                found.add(OPERATIONS[name])
+    return found
 
 
 def _index_statement(module: _Module, stmt: ast.stmt) -> None:
@@ -320,6 +378,15 @@ def _with_decorators(text: str, stmt: ast.stmt) -> str:
     body = lines[first - 1 : stmt.end_lineno]
     indent = len(body[0]) - len(body[0].lstrip())
     return "\n".join(line[indent:] for line in body)
+
+
+def _import_time_names(stmt: ast.stmt) -> set[str]:
+    """Names evaluated when the module is imported, as opposed to when a function runs."""
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        parts = [*stmt.decorator_list, *stmt.args.defaults]
+        parts += [d for d in stmt.args.kw_defaults if d is not None]
+        return {n.id for part in parts for n in ast.walk(part) if isinstance(n, ast.Name)}
+    return _free_names(stmt)  # assignments and class bodies run at import
 
 
 def _free_names(stmt: ast.stmt) -> set[str]:

@@ -362,20 +362,31 @@ def _sink(project, pipeline, spec: OutputSpec, var: str, streaming: bool, namer:
 
 
 def _code_sections(project: Project, pipeline: ResolvedPipeline) -> tuple[CodeSection, ...]:
-    blocks: list[CodeBlock] = []
+    """Copied code grouped by source file, each file's blocks in that file's order.
+
+    Files are ordered so that what a file needs at import time (a constant, a base class)
+    comes from a file placed before it; otherwise by first use.
+    """
+    blocks: dict[tuple[str, str], CodeBlock] = {}
     for w in pipeline.order:
         code = project.nodes[w.node].code
         assert code is not None
         for block in code.blocks:
-            if all((b.name, b.source) != (block.name, block.source) for b in blocks):
-                blocks.append(block)
-    sections: list[CodeSection] = []
-    for block in blocks:
-        if sections and sections[-1].source == block.source:
-            sections[-1] = CodeSection(block.source, sections[-1].texts + (block.text,))
-        else:
-            sections.append(CodeSection(block.source, (block.text,)))
-    return tuple(sections)
+            blocks.setdefault((block.source, block.name), block)
+    files = list(dict.fromkeys(b.source for b in blocks.values()))
+    needs = {f: {s for b in blocks.values() if b.source == f for s, _ in b.needs} - {f} for f in files}
+    ordered: list[str] = []
+    while files:
+        ready = [f for f in files if needs[f] <= set(ordered)] or files[:1]  # a cycle: keep order
+        ordered.append(ready[0])
+        files.remove(ready[0])
+    return tuple(
+        CodeSection(
+            source,
+            tuple(b.text for b in sorted(blocks.values(), key=lambda b: b.line) if b.source == source),
+        )
+        for source in ordered
+    )
 
 
 def _imports(project, pipeline, sources, sinks, uses_env, pins, creates):
