@@ -6,7 +6,8 @@ Inputs digest: 27623d6928312fc9. Do not edit: change the project, then run
 
 Run:
     spark-submit build/real_time_sales.py
-    spark-submit build/real_time_sales.py --available-now   # process what is there, then exit
+Backfill or test (process what is there, then exit):
+    spark-submit build/real_time_sales.py --available-now
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ log = logging.getLogger(PIPELINE)
 
 
 def build_spark_session() -> SparkSession:
-    """The session for this job. No master is set: spark-submit decides where it runs."""
+    """The session for this job; no master here: spark-submit decides where it runs."""
     return SparkSession.builder.appName("tauro-gen:real_time_sales").getOrCreate()
 
 
@@ -38,7 +39,7 @@ def read_sales_stream(spark: SparkSession, stop: StopRequest, wait: bool) -> Dat
     """Input 'sales_stream': stream of csv files in data/input/."""
     path = "data/input/"
     options = {"header": "true"}
-    # The folder may not exist yet when the job starts; an empty folder is a valid stream.
+    # The folder may not exist yet when the job starts; an empty one is a valid stream.
     os.makedirs(path, exist_ok=True)
     schema = pinned_schema(
         spark,
@@ -122,13 +123,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 class StopRequest:
-    """SIGINT/SIGTERM handling: the first signal asks the main loop to stop the queries
-    cleanly; a second one exits at once.
+    """SIGINT/SIGTERM: the first asks the main loop to stop the queries cleanly; a
+    second one exits at once.
 
-    The handler only sets a flag: stopping a query from inside a signal handler while the main
-    thread waits in the JVM fails ("reentrant call"). pyspark installs its own SIGINT handler
-    while the SparkContext starts (it raises KeyboardInterrupt inside whatever JVM call is
-    running), so the signals are held back until the session exists and ours are installed.
+    The handler only sets a flag: stopping a query from a signal handler while the main
+    thread waits in the JVM fails ("reentrant call"). pyspark installs its own SIGINT
+    handler while the SparkContext starts (it raises KeyboardInterrupt inside whatever
+    JVM call runs), so signals are held back until the session exists and ours are set.
     """
 
     SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
@@ -160,20 +161,19 @@ class StopRequest:
         if self.signal_name is None:
             self.signal_name = signal.Signals(signum).name
         else:
-            # A second signal: a user insisting, or spark-submit's JVM ending its Python child
-            # while it shuts down after a terminal's Ctrl+C. Leave now.
+            # A second signal: a user insisting, or spark-submit's JVM ending its Python
+            # child while it shuts down after a terminal's Ctrl+C. Leave now.
             self.exit_after_jvm_shutdown()
 
     def hide_py4j_shutdown_noise(self, record: logging.LogRecord) -> bool:
-        """py4j logs every call that fails because the JVM is gone as a traceback on the root
-        logger. After a stop signal that is expected, and reported once by us instead.
-        """
+        """py4j logs each call that fails because the JVM is gone as a traceback on the
+        root logger. After a stop signal that is expected; we report the stop once."""
         return not (self.requested and "while sending command" in record.getMessage())
 
     def exit_after_jvm_shutdown(self) -> None:
-        """Under spark-submit a terminal's Ctrl+C reaches the JVM (our parent) as well, and it
-        shuts Spark down under us. The checkpoints and the sinks' commit logs are consistent,
-        so a restart resumes where this run ended."""
+        """Under spark-submit a terminal's Ctrl+C reaches the JVM (our parent) too, and
+        it shuts Spark down under us. Checkpoints and the sinks' commit logs stay
+        consistent, so a restart resumes where this run ended."""
         name = self.signal_name or "a stop signal"
         log.info("stopped by %s; restart resumes from the checkpoints", name)
         logging.shutdown()
@@ -183,8 +183,8 @@ class StopRequest:
 def run_until_stopped(
     spark: SparkSession, queries: list[StreamingQuery], stop: StopRequest
 ) -> int:
-    """Wait on every query. Exit 0 when all finish or on SIGINT/SIGTERM (after stopping them);
-    exit 1 as soon as one fails, after stopping the others."""
+    """Wait on every query: 0 when all finish or on SIGINT/SIGTERM (after stopping
+    them); 1 as soon as one fails, after stopping the others."""
     pending = list(queries)
     reported: dict[str, int] = {}
     for query in queries:
@@ -228,7 +228,7 @@ def report_progress(queries: list[StreamingQuery], reported: dict[str, int]) -> 
             if "addBatch" not in progress.durationMs:
                 continue  # an idle trigger (no new data): not a batch
             reported[query.name] = progress.batchId
-            # File sinks report no row count; the writers observe one ("rows_out") instead.
+            # File sinks report no row count; writers observe one ("rows_out") instead.
             observed = progress.observedMetrics.get("rows_out")
             rows_out = observed["rows"] if observed else progress.sink.numOutputRows
             log.info(
@@ -256,10 +256,10 @@ def pinned_schema(
 ) -> StructType:
     """Schema of a file source that declares none: inferred once, then reused forever.
 
-    A streaming file source needs a fixed schema. Inferring it at every start would let a new
-    file change the columns under an existing checkpoint, so the first inference is stored in
-    `store` (beside the checkpoints) and every restart reads it back. Declare a schema in the
-    input's config (`tauro-gen infer-schema`) to make it reviewable instead.
+    A streaming file source needs a fixed schema. Inferring it at every start would let
+    a new file change the columns under an existing checkpoint, so the first inference
+    is stored in `store` (beside the checkpoints) and every restart reads it back.
+    Declare a schema in the input's config (`tauro-gen infer-schema`) to review it.
     """
     try:
         stored = spark.read.text(store).first()

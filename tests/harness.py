@@ -126,11 +126,14 @@ def _group_alive(pgid: int) -> bool:
 
 
 def run_job(cwd: Path, script: str, *args: str, env=None, packages=None, timeout=240) -> subprocess.CompletedProcess:
+    """Run a job to its end. Its whole output is in `.stdout`: spark-submit passes the Python
+    process's stderr on through its own stdout anyway."""
     return subprocess.run(
         submit_command(script, *args, packages=packages),
         cwd=cwd,
         env=spark_env(env),
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
         timeout=timeout,
     )
