@@ -42,9 +42,9 @@ def main() -> int:
         SPARK_LOCAL_IP="127.0.0.1",
         PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}",
     )
-    say("tauro-gen build --env dev --pipeline real_time_sales")
+    say("tauro-gen build --pipeline real_time_sales")
     subprocess.run(
-        [BIN / "tauro-gen", "build", "--env", "dev", "--pipeline", "real_time_sales"],
+        [BIN / "tauro-gen", "build", "--pipeline", "real_time_sales"],
         cwd=ROOT,
         check=True,
     )
@@ -52,7 +52,7 @@ def main() -> int:
         subprocess.run(["rm", "-rf", str(ROOT / stale)], check=True)
 
     say(
-        "spark-submit build/dev/real_time_sales.py  (a streaming job: it waits for files)"
+        "spark-submit build/real_time_sales.py  (a streaming job: it waits for files)"
     )
     log4j = ROOT / "scripts" / "log4j2.properties"
     job = subprocess.Popen(
@@ -60,7 +60,7 @@ def main() -> int:
             BIN / "spark-submit",
             "--driver-java-options",
             f"-Dlog4j2.configurationFile=file:{log4j}",
-            "build/dev/real_time_sales.py",
+            "build/real_time_sales.py",
         ],
         cwd=ROOT,
         env=env,

@@ -122,7 +122,9 @@ class OutputSpec:
     trigger: Trigger | None = None
     query_name: str | None = None
     foreach_batch: str | None = None
+    key_column: str | None = None  # kafka sinks: the message key
     description: str = ""
+    foreach_code: NodeCode | None = None  # the foreach_batch function, found and parsed
 
 
 @dataclass

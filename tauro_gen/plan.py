@@ -16,7 +16,7 @@ import sys
 from dataclasses import asdict, dataclass, is_dataclass
 from typing import Any
 
-from . import __version__
+from . import __version__, packages
 from . import schema as schema_mod
 from .load import ENV_REFERENCE, REFERENCE
 from .model import (
@@ -61,6 +61,7 @@ class Source:
     schema_store: str | None
     create_dir: bool  # a local folder the job may create before watching it
     watermark: Watermark | None
+    kafka_json: bool  # Kafka value parsed from JSON into the schema's columns
     summary: str
 
 
@@ -92,6 +93,9 @@ class Sink:
     trigger: Trigger | None
     query_name: str | None
     counts_rows: bool  # observe a row count per batch (not supported by continuous triggers)
+    kind: str  # "stream" | "jdbc_batches" | "foreach_batch" | "batch"
+    kafka_key: str | None  # Kafka sinks: the column sent as the message key
+    foreach_function: str | None  # foreach_batch sinks: the user's function
     summary: str
 
 
@@ -128,6 +132,7 @@ class JobPlan:
     required_env: tuple[str, ...]  # those without a default: the job refuses to start without
     pins_schema: bool
     creates_dirs: bool
+    writes_jdbc_batches: bool
     packages: tuple[str, ...]  # Maven coordinates for --packages
     run_command: str
 
@@ -149,7 +154,7 @@ def plan_job(project: Project, pipeline_name: str, script_path: str) -> JobPlan:
             sinks.append(_sink(project, pipeline, project.outputs[out], namer.var(w.node), w.streaming, namer))
     sinks_t = tuple(sinks)
     code = _code_sections(project, pipeline)
-    spark_conf = {**project.spark_conf, **pipeline.spec.spark_conf}
+    spark_conf = {**_connector_conf(sources, sinks), **project.spark_conf, **pipeline.spec.spark_conf}
     spark_conf_t = tuple((str(k), _value(v)) for k, v in spark_conf.items())
     env_values = list(_walk_values((sources, nodes, sinks_t, spark_conf_t)))
     env_names = sorted({n for item in env_values for n in item.names})
@@ -157,8 +162,8 @@ def plan_job(project: Project, pipeline_name: str, script_path: str) -> JobPlan:
     pins = any(s.pin_schema for s in sources)
     creates = any(s.create_dir for s in sources)
     stdlib, third = _imports(project, pipeline, sources, sinks_t, bool(env_names), pins, creates)
-    packages: tuple[str, ...] = ()
-    command = f"spark-submit {script_path}"
+    packages = _packages(project, pipeline)
+    command = "spark-submit " + (f"--packages {','.join(packages)} " if packages else "") + script_path
     plan = JobPlan(
         pipeline=pipeline_name,
         env=project.env,
@@ -179,6 +184,7 @@ def plan_job(project: Project, pipeline_name: str, script_path: str) -> JobPlan:
         required_env=tuple(required_env),
         pins_schema=pins,
         creates_dirs=creates,
+        writes_jdbc_batches=any(s.kind == "jdbc_batches" for s in sinks_t),
         packages=packages,
         run_command=command,
     )
@@ -210,10 +216,8 @@ class _Namer:
 
     def __init__(self, project: Project, pipeline: ResolvedPipeline):
         taken = set(RESERVED_NAMES) | set(SCAFFOLD_IMPORTS)
-        for w in pipeline.order:
-            code = project.nodes[w.node].code
-            if code:
-                taken |= {b.name for b in code.blocks} | {i.bound for i in code.imports}
+        for code in _user_code(project, pipeline):
+            taken |= {b.name for b in code.blocks} | {i.bound for i in code.imports}
         self.module_names = taken
         self.vars: dict[str, str] = {}
         self.used_vars: set[str] = set()
@@ -248,6 +252,39 @@ class _Namer:
             self.used_vars.add(candidate)
             self.vars[entry] = candidate
         return self.vars[entry]
+
+
+def _user_code(project: Project, pipeline: ResolvedPipeline) -> list:
+    """The parsed user code a job copies in: node functions, then foreach_batch functions."""
+    codes = [project.nodes[w.node].code for w in pipeline.order]
+    codes += [project.outputs[o].foreach_code for o in pipeline.outputs]
+    return [c for c in codes if c is not None]
+
+
+def _packages(project: Project, pipeline: ResolvedPipeline) -> tuple[str, ...]:
+    """Connector jars for `spark-submit --packages`, from the formats the job uses."""
+    formats = {project.inputs[i].format for i in pipeline.inputs}
+    formats |= {project.outputs[o].format for o in pipeline.outputs}
+    found = set()
+    if "kafka" in formats:
+        found.add(packages.kafka())
+    if "avro" in formats:
+        found.add(packages.avro())
+    if "delta" in formats:
+        found.add(packages.delta())
+    for out in pipeline.outputs:
+        spec = project.outputs[out]
+        driver = packages.jdbc_driver(str(spec.options.get("url", ""))) if spec.format == "jdbc" else None
+        if driver:
+            found.add(driver[0])
+    return tuple(sorted(found))
+
+
+def _connector_conf(sources, sinks) -> dict[str, Any]:
+    """Session settings a connector needs (a user's own spark_conf still wins)."""
+    if any(s.format == "delta" for s in (*sources, *sinks)):
+        return dict(packages.DELTA_CONF)
+    return {}
 
 
 def _identifier(name: str) -> str:
@@ -287,6 +324,12 @@ def _option_value(value: Any) -> Value:
 
 def _options(fmt: str, options: dict[str, Any]) -> tuple[tuple[str, Value], ...]:
     merged = {**FORMAT_DEFAULT_OPTIONS.get(fmt, {}), **{str(k): v for k, v in options.items()}}
+    if fmt == "jdbc" and "driver" not in merged:
+        # Spark finds a driver for a write by URL but not always for a read (as the JDBC
+        # sink's replay check does); naming it is what a careful engineer does anyway.
+        driver = packages.jdbc_driver(str(merged.get("url", "")))
+        if driver:
+            merged["driver"] = driver[1]
     return tuple((k, _option_value(v)) for k, v in merged.items())
 
 
@@ -319,8 +362,16 @@ def _source(project: Project, pipeline: ResolvedPipeline, spec: InputSpec, namer
             and "${" not in spec.path
         ),
         watermark=spec.watermark,
-        summary=spec.description or f"{kind} {spec.format} {'files in ' if file_based else ''}{where}",
+        kafka_json=spec.format == "kafka" and spec.value_format == "json",
+        summary=spec.description or _source_summary(spec, kind, file_based, where),
     )
+
+
+def _source_summary(spec: InputSpec, kind: str, file_based: bool, where: str) -> str:
+    if spec.format == "kafka":
+        topics = spec.options.get("subscribe") or spec.options.get("subscribePattern") or "?"
+        return f"{kind} Kafka topic(s) {topics}"
+    return f"{kind} {spec.format} {'files in ' if file_based else ''}{where}"
 
 
 def _node_call(project: Project, wiring, namer: _Namer) -> NodeCall:
@@ -339,7 +390,15 @@ def _node_call(project: Project, wiring, namer: _Namer) -> NodeCall:
 def _sink(project, pipeline, spec: OutputSpec, var: str, streaming: bool, namer: _Namer) -> Sink:
     trigger = spec.trigger or pipeline.spec.trigger
     file_based = spec.format in ("csv", "json", "parquet", "orc", "text", "avro")
-    where = spec.path or spec.table or spec.format
+    where = spec.path or spec.table or spec.options.get("topic") or spec.format
+    if not streaming:
+        kind = "batch"
+    elif spec.format == "jdbc":
+        kind = "jdbc_batches"
+    elif spec.format == "foreach_batch":
+        kind = "foreach_batch"
+    else:
+        kind = "stream"
     return Sink(
         name=spec.name,
         var=var,
@@ -355,10 +414,35 @@ def _sink(project, pipeline, spec: OutputSpec, var: str, streaming: bool, namer:
         partition_by=tuple(spec.partition_by),
         checkpoint=checkpoint_of(pipeline.spec.name, spec, project.checkpoint_root) if streaming else None,
         trigger=trigger if streaming else None,
-        query_name=(spec.query_name or f"{pipeline.spec.name}.{spec.name}") if streaming else None,
+        query_name=_query_name(pipeline.spec.name, spec) if streaming else None,
         counts_rows=streaming and (trigger is None or trigger.kind != "continuous"),
-        summary=spec.description or f"{spec.format} {'files in ' if file_based else ''}{where}",
+        kind=kind,
+        kafka_key=spec.key_column if spec.format == "kafka" else None,
+        foreach_function=spec.foreach_code.function if spec.foreach_code else None,
+        summary=spec.description or _sink_summary(spec, file_based, where),
     )
+
+
+def _query_name(pipeline: str, spec: OutputSpec) -> str:
+    """SPEC 2.4: <pipeline>.<output>. A memory sink's query name is the name of the table it
+    fills, where a dot would read as a database, so there it is the output's name alone."""
+    if spec.query_name:
+        return spec.query_name
+    return spec.name if spec.format == "memory" else f"{pipeline}.{spec.name}"
+
+
+def _sink_summary(spec: OutputSpec, file_based: bool, where: str) -> str:
+    if file_based:
+        return f"{spec.format} files in {where}"
+    return {
+        "kafka": f"JSON messages to Kafka topic {where}",
+        "jdbc": f"JDBC table {spec.options.get('dbtable', '?')}, each micro-batch exactly once",
+        "memory": f"the in-memory table {spec.query_name or spec.name}",
+        "console": "the console",
+        "foreach_batch": f"{spec.foreach_batch}(df, batch_id) for every micro-batch",
+        "table": f"table {spec.table}",
+        "delta": f"Delta table {where}",
+    }.get(spec.format, f"{spec.format} {where}")
 
 
 def _code_sections(project: Project, pipeline: ResolvedPipeline) -> tuple[CodeSection, ...]:
@@ -368,9 +452,7 @@ def _code_sections(project: Project, pipeline: ResolvedPipeline) -> tuple[CodeSe
     comes from a file placed before it; otherwise by first use.
     """
     blocks: dict[tuple[str, str], CodeBlock] = {}
-    for w in pipeline.order:
-        code = project.nodes[w.node].code
-        assert code is not None
+    for code in _user_code(project, pipeline):
         for block in code.blocks:
             blocks.setdefault((block.source, block.name), block)
     files = list(dict.fromkeys(b.source for b in blocks.values()))
@@ -405,7 +487,8 @@ def _imports(project, pipeline, sources, sinks, uses_env, pins, creates):
             ImportRef("pyspark.errors", "StreamingQueryException"),
             ImportRef("pyspark.sql.streaming", "StreamingQuery"),
         }
-    if any(s.counts_rows for s in sinks):
+    uses_functions = any(s.counts_rows or s.format == "kafka" for s in sinks)
+    if uses_functions or any(s.kafka_json for s in sources):
         refs.add(ImportRef("pyspark.sql", "functions", "F"))
     if uses_env:
         refs |= {ImportRef("os"), ImportRef("re")}
@@ -422,8 +505,7 @@ def _imports(project, pipeline, sources, sinks, uses_env, pins, creates):
         if source.schema is not None:
             for type_name in schema_mod.type_names_used(source.schema):
                 refs.add(ImportRef("pyspark.sql.types", type_name))
-    for w in pipeline.order:
-        code = project.nodes[w.node].code
+    for code in _user_code(project, pipeline):
         refs |= set(code.imports)
     # One spelling per bound name (`import pyspark.sql.functions as F` == `from pyspark.sql
     # import functions as F`); validate has already refused two different things under one name.
