@@ -125,3 +125,28 @@ def test_a_query_failing_at_run_time_exits_non_zero_with_the_reason(tutorial):
     assert result.returncode == 1, result.stdout
     assert "query real_time_sales.processed_sales failed: " in result.stdout
     assert "CAST_INVALID_INPUT" in result.stdout
+
+
+def test_text_orc_json_and_csv_sources_and_sinks(spark, project):
+    root = project("file_formats")
+    assert tauro_gen("build", "--all", cwd=root).returncode == 0
+    drop_file(
+        root / "data" / "logs",
+        "app.log",
+        "INFO started\nERROR disk full on /var\nWARN slow\nERROR retry failed\n",
+    )
+    parse = run_job(root, "build/parse_logs.py")
+    assert parse.returncode == 0, parse.stdout
+    as_json = spark.read.json(str(root / "data" / "records_json"))
+    assert sorted((r.level, r.message) for r in as_json.collect()) == [
+        ("ERROR", "disk full on /var"),
+        ("ERROR", "retry failed"),
+        ("INFO", "started"),
+        ("WARN", "slow"),
+    ]
+
+    stream = run_job(root, "build/stream_records.py", "--available-now")
+    assert stream.returncode == 0, stream.stdout
+    errors = spark.read.option("header", "true").csv(str(root / "data" / "errors_csv"))
+    assert sorted(r.message for r in errors.collect()) == ["disk full on /var", "retry failed"]
+    assert errors.columns == ["level", "message", "line_length"]  # written with a header row

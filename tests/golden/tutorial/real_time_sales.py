@@ -222,7 +222,13 @@ def run_until_stopped(
 def report_progress(queries: list[StreamingQuery], reported: dict[str, int]) -> None:
     """One line per completed micro-batch: batch id, rows in, rows out, duration."""
     for query in queries:
-        for progress in query.recentProgress:
+        done = reported.get(query.name, -1)
+        last = query.lastProgress
+        if last is None or last.batchId <= done:
+            continue
+        # Usually one new batch since the last look; the full history (up to 100 progress
+        # records through py4j) only when several batches ran in between.
+        for progress in [last] if last.batchId == done + 1 else query.recentProgress:
             if progress.batchId <= reported.get(query.name, -1):
                 continue
             if "addBatch" not in progress.durationMs:
