@@ -6,6 +6,7 @@ Exit codes: 0 ok; 1 `check` found differences; 2 the project has errors; 3 a bug
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -13,7 +14,7 @@ from typing import List, Optional
 import typer
 
 from . import __version__
-from .diagnostics import Report, did_you_mean
+from .diagnostics import Location, Report, did_you_mean
 from .generate import generate, load_and_validate
 from .write import write_files
 
@@ -98,17 +99,35 @@ def validate(
     project: Path = ProjectOpt,
     format_: str = typer.Option("text", "--format", help="text, or json for editors and CI."),
 ) -> None:
-    """Report every error and warning of every pipeline, at once."""
+    """Report every error and warning of every pipeline, at once.
+
+    Text goes to stderr, one `file:line:column: severity: message (hint)` per line, sorted;
+    `--format json` prints the same diagnostics as a JSON list on stdout (docs/diagnostics.md).
+    Exit 0 when there is no error (warnings allowed), 2 otherwise.
+    """
     if format_ not in ("text", "json"):
-        typer.echo("error: --format must be text or json", err=True)
+        typer.echo(f"error: --format must be text or json, got '{format_}'", err=True)
         raise ConfigProblem()
-    model, report = _load(project, env)
+    if project.is_dir():
+        model, report = load_and_validate(project, env)
+    else:
+        model, report = None, Report()
+        report.error(
+            "TG107",
+            Location(str(project)),
+            "project folder does not exist",
+            "pass --project DIR naming the folder that holds config/",
+        )
     if format_ == "json":
         typer.echo(report.to_json())
     else:
         _print_report(report)
         if model is not None:
-            typer.echo(f"ok: {len(model.pipelines)} pipeline(s), env '{env}'")
+            warnings = len(report.warnings)
+            typer.echo(
+                f"ok: {len(model.pipelines)} pipeline(s), env '{env}'"
+                + (f", {warnings} warning(s)" if warnings else "")
+            )
     if model is None:
         raise ConfigProblem()
 
@@ -135,27 +154,60 @@ def version() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: maps outcomes to exit codes; no traceback reaches a user."""
+    """Entry point: maps outcomes to exit codes; no traceback reaches a user.
+
+    0 ok, 1 `check` found differences, 2 the project (or the command line) has errors, 130
+    interrupted, 141 output pipe closed; 3 is a bug in tauro-gen, reported in one line (set
+    TAURO_GEN_DEBUG=1 for the traceback).
+    """
     try:
-        app(args=argv, standalone_mode=False)
+        result = app(args=argv, standalone_mode=False)
     except ConfigProblem:
         return EXIT_CONFIG
-    except SystemExit as exc:  # typer/click exits (e.g. --help)
-        return int(exc.code or 0)
-    except typer.Exit as exc:
-        return exc.exit_code
+    except SystemExit as exc:  # a command's own exit code, e.g. check's 1
+        return _exit_code(exc.code)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `tauro-gen validate --format json | head`
+        _silence_stdout()
+        return 141
     except Exception as exc:  # noqa: BLE001 — the last line of defence
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+        # typer ships its own copy of click, so its exceptions are recognised by class name.
+        kinds = {cls.__name__ for cls in type(exc).__mro__}
+        if "ClickException" in kinds:  # a wrong option or argument: click explains it
             exc.show()
             return EXIT_CONFIG
-        if isinstance(exc, click.exceptions.Abort):
+        if "Abort" in kinds:  # Ctrl+C inside a command
             return 130
+        if "Exit" in kinds:
+            return _exit_code(getattr(exc, "exit_code", 0))
+        if os.environ.get("TAURO_GEN_DEBUG"):
+            raise
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         typer.echo(
             f"tauro-gen {__version__}: internal error, sorry — please report it: "
-            f"{type(exc).__name__}: {exc}",
+            f"{type(exc).__name__}" + (f": {detail}" if detail else ""),
             err=True,
         )
         return EXIT_BUG
-    return EXIT_OK
+    # Without standalone mode click returns the code of a `typer.Exit(code)` raised inside a
+    # command; a command that finishes normally returns None.
+    return result if isinstance(result, int) and not isinstance(result, bool) else EXIT_OK
+
+
+def _exit_code(code: object) -> int:
+    if code is None:
+        return EXIT_OK
+    if isinstance(code, int):
+        return code
+    typer.echo(str(code), err=True)  # sys.exit("message"): Python prints it and exits 1
+    return 1
+
+
+def _silence_stdout() -> None:
+    """Python flushes stdout at exit; to a closed pipe that raises again. Point it nowhere."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

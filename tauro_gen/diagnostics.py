@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Iterable
 
 
 class Severity(str, Enum):
@@ -77,12 +77,16 @@ class Report:
     def warning(self, code: str, location: Location, message: str, hint: str = "") -> None:
         self.items.append(Diagnostic(Severity.WARNING, code, location, message, hint))
 
-    def extend(self, other: "Report") -> None:
+    def extend(self, other: Report) -> None:
         self.items.extend(other.items)
 
     @property
     def has_errors(self) -> bool:
         return any(d.severity is Severity.ERROR for d in self.items)
+
+    @property
+    def error_count(self) -> int:
+        return sum(1 for d in self.items if d.severity is Severity.ERROR)
 
     @property
     def errors(self) -> list[Diagnostic]:

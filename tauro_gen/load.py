@@ -58,6 +58,9 @@ class RawProject:
     value_locs: dict[Path_, Location] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     section_files: dict[str, str] = field(default_factory=dict)
+    # Sections with a file that could not be read (syntax, shape): names they would have
+    # defined are unknown, so references to them are not reported a second time.
+    broken: set[str] = field(default_factory=set)
 
     def where(self, path: Path_, value: bool = False) -> Location:
         """Location of a key (or of its value), falling back to the closest enclosing entry."""
@@ -90,27 +93,131 @@ def _parse(path: Path, display: str, report: Report) -> _Tree | None:
         return None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        loc = _loc(display, mark) if mark else Location(display)
-        problem = exc.problem or "invalid YAML"
+    except RecursionError:
         report.error(
             "TG100",
-            loc,
-            f"YAML syntax error: {problem}",
-            "check indentation and quoting around this line",
+            Location(display, 1, 1),
+            "YAML nesting is too deep to read",
+            "flatten the structure; configs need only a few levels",
+        )
+        return None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        loc = _loc(display, mark) if mark else Location(display, 1, 1)
+        problem = exc.problem or "invalid YAML"
+        if exc.context and exc.context_mark and exc.context_mark is not mark:
+            problem += f" ({exc.context} that starts at line {exc.context_mark.line + 1})"
+        report.error("TG100", loc, f"YAML syntax error: {problem}", _yaml_hint(problem))
+        return None
+    except yaml.YAMLError as exc:  # e.g. a reader error: a control character in the text
+        mark = getattr(exc, "problem_mark", None)
+        report.error(
+            "TG100",
+            _loc(display, mark) if mark else Location(display, 1, 1),
+            f"YAML syntax error: {exc}".splitlines()[0],
+            "remove control characters; save the file as UTF-8 text",
         )
         return None
     key_locs: dict = {}
     value_locs: dict = {}
     if node is None:
         return _Tree({}, key_locs, value_locs)
-    data = _construct(node, (), display, key_locs, value_locs, report)
+    budget = _Budget(display, report)
+    data = _construct(node, (), display, key_locs, value_locs, report, budget)
+    if budget.fatal:
+        return None
     return _Tree(data, key_locs, value_locs)
 
 
-def _construct(node, path, display, key_locs, value_locs, report) -> Any:
-    value_locs[path] = _loc(display, node.start_mark)
+SEQ_TAG = "tag:yaml.org,2002:seq"
+
+
+def _yaml_hint(problem: str) -> str:
+    if "\\t" in problem or "\t" in problem:
+        return "indent with spaces: YAML does not allow tabs for indentation"
+    if "quoted scalar" in problem or "found unexpected end of stream" in problem:
+        return "close the quote that opens the value"
+    if "mapping values are not allowed" in problem:
+        return "quote a value that contains ': ', or put the key on its own line"
+    return "check the indentation and quoting on this line and the lines above it"
+
+
+class _Budget:
+    """Guards against YAML aliases that expand without end (a recursive alias, or an alias
+    "bomb" that doubles at every level): both would hang or crash a naive reader."""
+
+    LIMIT = 100_000
+
+    def __init__(self, display: str, report: Report):
+        self.display = display
+        self.report = report
+        self.count = 0
+        self.active: set[int] = set()
+        self.exhausted = False
+        self.fatal = False  # the file cannot be read faithfully: none of it is used
+
+    def enter(self, node, where: Location | None = None) -> bool:
+        self.count += 1
+        if self.count > self.LIMIT:
+            self.fatal = True
+            if not self.exhausted:
+                self.report.error(
+                    "TG101",
+                    _loc(self.display, node.start_mark),
+                    "YAML aliases expand to more than 100000 values",
+                    "write the values out instead of nesting aliases (*name)",
+                )
+            self.exhausted = True
+            return False
+        if id(node) in self.active:
+            self.fatal = True
+            self.report.error(
+                "TG101",
+                where or _loc(self.display, node.start_mark),
+                "a YAML alias refers to the mapping or list that contains it",
+                "remove the recursive alias (*name)",
+            )
+            return False
+        return True
+
+
+def _construct(node, path, display, key_locs, value_locs, report, budget=None) -> Any:
+    budget = budget or _Budget(display, report)
+    if not budget.enter(node, key_locs.get(path)):
+        return None
+    if path not in value_locs:
+        value_locs[path] = _loc(display, node.start_mark)
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        plain = "tag:yaml.org,2002:map" if isinstance(node, yaml.MappingNode) else SEQ_TAG
+        if node.tag != plain:
+            budget.fatal = True
+            report.error(
+                "TG100",
+                _loc(display, node.start_mark),
+                f"cannot read this value: unsupported YAML tag '{node.tag}'",
+                "remove the YAML tag (!!...); configs hold plain mappings, lists and values",
+            )
+            return None
+        budget.active.add(id(node))
+        try:
+            return _construct_collection(node, path, display, key_locs, value_locs, report, budget)
+        finally:
+            budget.active.discard(id(node))
+    try:
+        return _SCALAR_LOADER.construct_object(node)
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        budget.fatal = True
+        report.error(
+            "TG100",
+            _loc(display, node.start_mark),
+            f"cannot read this value: {problem}",
+            "remove the YAML tag (!!...) or quote the value",
+        )
+        return None
+
+
+def _construct_collection(node, path, display, key_locs, value_locs, report, budget) -> Any:
     if isinstance(node, yaml.MappingNode):
         result: dict = {}
         for key_node, value_node in node.value:
@@ -142,15 +249,13 @@ def _construct(node, path, display, key_locs, value_locs, report) -> Any:
                 continue
             key_locs[path + (key,)] = _loc(display, key_node.start_mark)
             result[key] = _construct(
-                value_node, path + (key,), display, key_locs, value_locs, report
+                value_node, path + (key,), display, key_locs, value_locs, report, budget
             )
         return result
-    if isinstance(node, yaml.SequenceNode):
-        return [
-            _construct(item, path + (i,), display, key_locs, value_locs, report)
-            for i, item in enumerate(node.value)
-        ]
-    return _SCALAR_LOADER.construct_object(node)
+    return [
+        _construct(item, path + (i,), display, key_locs, value_locs, report, budget)
+        for i, item in enumerate(node.value)
+    ]
 
 
 class _ScalarLoader(yaml.SafeLoader):
@@ -178,57 +283,142 @@ def _display(root: Path, path: Path) -> str:
         return str(path)
 
 
-def _entries(tree: _Tree, section: str, display: str, report: Report):
+def _is_wrapper(value: Any) -> bool:
+    """A top-level key whose value maps names to mappings: a wrapper such as `inputs:`."""
+    return isinstance(value, dict) and all(isinstance(v, dict) or v is None for v in value.values())
+
+
+WRAPPERS = {
+    **{s: s for s in SECTIONS},
+    **{s[:-1]: s for s in SECTIONS},
+    "global_settings": "global_settings",
+}
+
+
+def _entries(tree: _Tree, section: str, display: str, report: Report, broken: set[str]):
     """Yield (name, value, key path in the tree) for a section file, wrapped or bare."""
     if not isinstance(tree.data, dict):
+        broken.add(section)
         report.error(
             "TG104",
             tree.value_locs.get((), Location(display)),
-            f"{section} file must be a mapping of name -> entry",
+            f"{section} file must be a mapping of name -> entry, got {_kind(tree.data)}",
             f"write `{section}:` followed by indented entries",
         )
         return
     for key, value in tree.data.items():
-        if key == section and isinstance(value, dict):
+        wrapped = WRAPPERS.get(key)
+        if wrapped == section and (value is None or _is_wrapper(value)):
+            if value is None:
+                continue  # `inputs:` with nothing under it: an empty section
             for name, entry in value.items():
                 yield name, entry, (key, name)
+        elif wrapped is not None and wrapped != section and _is_wrapper(value) and value:
+            broken.add(section)
+            report.error(
+                "TG115",
+                tree.key_locs[(key,)],
+                f"this file holds {section}, but its entries are wrapped in '{key}:'",
+                f"rename '{key}:' to '{section}:', or move these entries to the {wrapped} file",
+            )
         else:
             yield key, value, (key,)
 
 
-def _descriptor_files(root: Path, env: str, report: Report) -> tuple[dict[str, Path], bool] | None:
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    return f"'{value}'"
+
+
+@dataclass
+class _Descriptor:
+    files: dict[str, Path]
+    locations: dict[str, Location]
+    env_known: bool
+    display: str
+    broken: bool = False
+
+
+def _descriptor_files(root: Path, env: str, report: Report) -> _Descriptor | None:
     """Files named by a Tauro `settings_*.json` descriptor: base's, replaced by env's."""
     for name in DESCRIPTOR_NAMES:
         path = root / name
         if not path.is_file():
             continue
+        result = _Descriptor({}, {}, env == "base", name, broken=True)
         tree = _parse(path, name, report)
         if tree is None:
-            return {}, False
+            return result
         env_config = tree.data.get("env_config") if isinstance(tree.data, dict) else None
         if not isinstance(env_config, dict):
             report.error(
                 "TG105",
-                tree.value_locs.get((), Location(name)),
+                tree.value_locs.get((), Location(name, 1, 1)),
                 "descriptor has no 'env_config' mapping",
                 "add env_config: {base: {pipelines_config_path: ..., ...}}",
             )
-            return {}, False
-        files: dict[str, Path] = {}
+            return result
+        result.broken = False
         for env_name in ("base", env) if env != "base" else ("base",):
-            for key, value in (env_config.get(env_name) or {}).items():
+            entry = env_config.get(env_name)
+            if entry is None:
+                continue
+            if not isinstance(entry, dict):
+                result.broken = True
+                report.error(
+                    "TG105",
+                    tree.value_locs[("env_config", env_name)],
+                    f"descriptor: env_config.{env_name} must map file keys to paths",
+                    "e.g. {pipelines_config_path: config/pipelines.yaml, ...}",
+                )
+                continue
+            for key, value in entry.items():
                 section = DESCRIPTOR_KEYS.get(key)
+                where = tree.key_locs[("env_config", env_name, key)]
                 if section is None:
                     report.warning(
                         "TG106",
-                        tree.key_locs[("env_config", env_name, key)],
+                        where,
                         f"descriptor: unknown key '{key}' ignored",
-                        "known keys: " + ", ".join(DESCRIPTOR_KEYS),
+                        did_you_mean(key, DESCRIPTOR_KEYS)
+                        or "known keys: " + ", ".join(DESCRIPTOR_KEYS),
                     )
                     continue
-                files[section] = root / str(value)
-        return files, env in env_config
+                if not isinstance(value, str) or not value.strip():
+                    result.broken = True
+                    report.error(
+                        "TG105",
+                        tree.value_locs[("env_config", env_name, key)],
+                        f"descriptor: '{key}' must be a file path",
+                        "write it relative to the project root, e.g. config/nodes.yaml",
+                    )
+                    continue
+                result.files[section] = root / value
+                result.locations[section] = tree.value_locs[("env_config", env_name, key)]
+        result.env_known = env == "base" or env in env_config
+        return result
     return None
+
+
+def _unread_files(root: Path, folder: Path, report: Report) -> None:
+    """A config file we do not read is usually a misspelt name: say so instead of ignoring it."""
+    if not folder.is_dir():
+        return
+    known = [
+        f"{stem}{ext}" for stems in FILE_NAMES.values() for stem in stems for ext in EXTENSIONS
+    ]
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and path.suffix in EXTENSIONS and path.name not in known:
+            report.warning(
+                "TG109",
+                Location(_display(root, path), 1, 1),
+                f"config file '{path.name}' is not read by tauro-gen",
+                did_you_mean(path.name, known)
+                or "tauro-gen reads pipelines, nodes, inputs, outputs and global_settings files",
+            )
 
 
 def load_project(root: Path, env: str = "base") -> tuple[RawProject, Report]:
@@ -240,12 +430,27 @@ def load_project(root: Path, env: str = "base") -> tuple[RawProject, Report]:
 
     descriptor = _descriptor_files(root, env, report)
     layers: list[list[tuple[str, Path]]] = []
+    origins: dict[Path, Location] = {}
     if descriptor is not None:
-        files, env_known = descriptor
-        layers.append(sorted(files.items()))
+        env_known = descriptor.env_known
+        if descriptor.broken:
+            raw.broken.update((*SECTIONS, "global_settings"))
+        layers.append(sorted(descriptor.files.items()))
+        origins = {descriptor.files[s]: loc for s, loc in descriptor.locations.items()}
     else:
+        if not config_dir.is_dir():
+            report.error(
+                "TG107",
+                Location(_display(root, config_dir)),
+                "no config/ folder in the project",
+                "run tauro-gen from the project root or pass --project DIR",
+            )
+            return raw, report
         env_known = env == "base"
-        layers.append([(s, p) for s in (*SECTIONS, "global_settings") for p in _find_file(config_dir, s)])
+        layers.append(
+            [(s, p) for s in (*SECTIONS, "global_settings") for p in _find_file(config_dir, s)]
+        )
+        _unread_files(root, config_dir, report)
         if env != "base":
             overlay_dir = config_dir / env
             if overlay_dir.is_dir():
@@ -257,14 +462,7 @@ def load_project(root: Path, env: str = "base") -> tuple[RawProject, Report]:
                         for p in _find_file(overlay_dir, s)
                     ]
                 )
-    if not config_dir.is_dir() and descriptor is None:
-        report.error(
-            "TG107",
-            Location(_display(root, config_dir)),
-            "no config/ folder in the project",
-            "run tauro-gen from the project root or pass --project DIR",
-        )
-        return raw, report
+                _unread_files(root, overlay_dir, report)
     if not env_known:
         report.warning(
             "TG108",
@@ -278,20 +476,25 @@ def load_project(root: Path, env: str = "base") -> tuple[RawProject, Report]:
         for section, path in layer:
             display = _display(root, path)
             if not path.is_file():
+                raw.broken.add(section)
                 report.error(
-                    "TG100", Location(display), f"{section} file does not exist", "fix the path"
+                    "TG100",
+                    origins.get(path, Location(display)),
+                    f"{section} file '{display}' does not exist",
+                    "fix the path in the descriptor (relative to the project root)",
                 )
                 continue
             raw.files.append(path)
-            if depth == 0:
-                raw.section_files.setdefault(section, display)
+            raw.section_files.setdefault(section, display)
             tree = _parse(path, display, report)
             if tree is None:
+                raw.section_files.setdefault(section, display)
+                raw.broken.add(section)
                 continue
             if section == "global_settings":
                 _merge_settings(raw, tree, display, report)
                 continue
-            for name, entry, tree_path in _entries(tree, section, display, report):
+            for name, entry, tree_path in _entries(tree, section, display, report, raw.broken):
                 name = str(name)
                 here = tree.key_locs[tree_path]
                 if (section, name) in seen_in_layer:
@@ -306,13 +509,28 @@ def load_project(root: Path, env: str = "base") -> tuple[RawProject, Report]:
                 seen_in_layer[(section, name)] = here
                 _merge_entry(raw, section, name, entry, tree, tree_path, overlay=depth > 0)
 
+    if "pipelines" not in raw.section_files and "pipelines" not in raw.broken:
+        where = (
+            Location(descriptor.display, 1, 1)
+            if descriptor is not None
+            else Location(_display(root, config_dir))
+        )
+        report.error(
+            "TG116",
+            where,
+            "the project has no pipelines file",
+            "create config/pipelines.yaml, e.g. `my_pipeline: {nodes: [my_node]}`",
+        )
     _interpolate(raw, report)
     return raw, report
 
 
 def _copy_locs(raw: RawProject, tree: _Tree, tree_path: tuple, target: tuple) -> None:
     n = len(tree_path)
-    for table_src, table_dst in ((tree.key_locs, raw.key_locs), (tree.value_locs, raw.value_locs)):
+    for table_src, table_dst in (
+        (tree.key_locs, raw.key_locs),
+        (tree.value_locs, raw.value_locs),
+    ):
         for path, loc in table_src.items():
             if path[:n] == tree_path:
                 table_dst[target + path[n:]] = loc
@@ -329,6 +547,7 @@ def _merge_entry(raw, section, name, entry, tree, tree_path, overlay: bool) -> N
 
 def _merge_settings(raw: RawProject, tree: _Tree, display: str, report: Report) -> None:
     if not isinstance(tree.data, dict):
+        raw.broken.add("global_settings")
         report.error(
             "TG104",
             tree.value_locs.get((), Location(display)),
@@ -368,62 +587,136 @@ def _lookup(settings: dict, dotted: str) -> tuple[bool, Any]:
 
 
 def _interpolate(raw: RawProject, report: Report) -> None:
-    """Replace build-time `${name}` references from global settings, in place."""
+    """Replace build-time `${name}` references from global settings, in place.
+
+    A reference inside a global setting is reported where that setting is written; where it
+    is used, it is silently left as is (one mistake, one diagnostic).
+    """
     settings = raw.global_settings
 
-    def resolve(text: str, path: tuple, depth: int = 0) -> Any:
+    def resolve(
+        text: str, path: tuple, stack: tuple[str, ...], quiet: bool, origin: str | None
+    ) -> Any:
+        def fail(code: str, message: str, hint: str) -> None:
+            if not quiet:
+                report.error(code, raw.where(path, value=True), _who(path) + message, hint)
+
         def one(match: re.Match) -> str:
             ref = match.group(1).strip()
             if ref.startswith("env:"):
                 if not ENV_REFERENCE.match(ref):
-                    report.error(
+                    fail(
                         "TG110",
-                        raw.where(path, value=True),
                         f"malformed environment reference '${{{ref}}}'",
-                        "write ${env:NAME} or ${env:NAME:-default}",
+                        "write ${env:NAME} or ${env:NAME:-default} (NAME: letters, digits, _)",
+                    )
+                return match.group(0)
+            if ref in stack:
+                if stack[0] == ref and origin == ref:  # reported once, where the loop starts
+                    report.error(
+                        "TG113",
+                        raw.where(path, value=True),
+                        _who(path)
+                        + "circular reference "
+                        + " -> ".join(f"${{{r}}}" for r in (*stack, ref)),
+                        "a global setting cannot refer to itself, directly or through others",
                     )
                 return match.group(0)
             found, value = _lookup(settings, ref)
-            if not found or isinstance(value, (dict, list)):
-                hint = did_you_mean(ref, _flat_keys(settings)) or (
-                    "define it in config/global_settings.yaml, or use ${env:NAME} "
-                    "for a value read when the job starts"
-                )
-                report.error(
+            if found and isinstance(value, (dict, list)):
+                fail(
                     "TG111",
-                    raw.where(path, value=True),
-                    f"unresolved reference '${{{ref}}}'",
-                    hint,
+                    f"'${{{ref}}}' names a {'mapping' if isinstance(value, dict) else 'list'};"
+                    " only text and numbers can be substituted",
+                    (
+                        "refer to one of its values, e.g. ${" + ref + ".key}"
+                        if isinstance(value, dict)
+                        else "write the list out here"
+                    ),
                 )
                 return match.group(0)
-            if depth < 10 and isinstance(value, str) and REFERENCE.search(value):
-                value = resolve(value, path, depth + 1)
-            return str(value)
+            if not found and "global_settings" in raw.broken:
+                return match.group(0)  # the settings file is unreadable, and reported
+            if not found:
+                fail(
+                    "TG111",
+                    f"unresolved reference '${{{ref}}}'",
+                    did_you_mean(ref, _flat_keys(settings))
+                    or (
+                        "define it in config/global_settings.yaml, or use ${env:NAME} "
+                        "for a value read when the job starts"
+                    ),
+                )
+                return match.group(0)
+            if isinstance(value, str) and "${" in value:
+                return str(resolve(value, path, (*stack, ref), True, origin))
+            return _text(value)
 
         # A value that is exactly one reference keeps the referenced type (e.g. an int).
         whole = REFERENCE.fullmatch(text)
         if whole and not whole.group(1).strip().startswith("env:"):
-            found, value = _lookup(settings, whole.group(1).strip())
-            if found and not isinstance(value, (dict, list, str)):
+            ref = whole.group(1).strip()
+            found, value = _lookup(settings, ref)
+            if found and ref not in stack and not isinstance(value, (dict, list, str)):
                 return value
-        return REFERENCE.sub(one, text)
+        result = REFERENCE.sub(one, text)
+        if UNTERMINATED.search(result):
+            fail(
+                "TG114",
+                f"'${{' without a closing '}}' in '{text}'",
+                "close the reference: ${name}; write $${ for a literal '${'",
+            )
+        return result
 
-    def walk(value: Any, path: tuple) -> Any:
+    def walk(value: Any, path: tuple, stack: tuple[str, ...] = ()) -> Any:
         if isinstance(value, str):
-            return resolve(value, path) if "${" in value else value
+            origin = stack[0] if stack else None
+            return resolve(value, path, stack, False, origin) if "${" in value else value
         if isinstance(value, dict):
-            return {k: walk(v, path + (k,)) for k, v in value.items()}
+            return {k: walk(v, path + (k,), stack) for k, v in value.items()}
         if isinstance(value, list):
-            return [walk(v, path + (i,)) for i, v in enumerate(value)]
+            return [walk(v, path + (i,), stack) for i, v in enumerate(value)]
         return value
 
     for section in SECTIONS:
         raw.sections[section] = {
             name: walk(entry, (section, name)) for name, entry in raw.sections[section].items()
         }
-    raw.global_settings = {
-        k: walk(v, ("global_settings", k)) for k, v in raw.global_settings.items()
-    }
+
+    def walk_settings(value: Any, path: tuple) -> Any:
+        if isinstance(value, dict):
+            return {k: walk_settings(v, path + (k,)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, path + (i,), (_dotted(path),)) for i, v in enumerate(value)]
+        return walk(value, path, (_dotted(path),))
+
+    raw.global_settings = walk_settings(raw.global_settings, ("global_settings",))
+
+
+# `${` that no `}` closes (after substitution); `$${` is an escaped literal.
+UNTERMINATED = re.compile(r"(?<!\$)\$\{[^}]*$")
+
+
+def _who(path: tuple) -> str:
+    """Whose value a diagnostic is about, in the user's words: "input 'sales': "."""
+    if len(path) >= 2 and path[0] in SECTIONS:
+        return f"{path[0][:-1]} '{path[1]}': "
+    if len(path) >= 2 and path[0] == "global_settings":
+        return f"global setting '{_dotted(path)}': "
+    return ""
+
+
+def _dotted(path: tuple) -> str:
+    return ".".join(str(p) for p in path[1:])
+
+
+def _text(value: Any) -> str:
+    """A setting as it reads in text: YAML's true/false, not Python's True/False."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    return str(value)
 
 
 def _flat_keys(settings: dict, prefix: str = "") -> list[str]:

@@ -1,0 +1,2 @@
+def clean(df, customers):
+    return df.join(customers, "id")

@@ -1,0 +1,5 @@
+import src.nodes.rules
+
+
+def clean(df):
+    return src.nodes.rules.valid(df)

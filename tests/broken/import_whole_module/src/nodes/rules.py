@@ -1,0 +1,2 @@
+def valid(df):
+    return df

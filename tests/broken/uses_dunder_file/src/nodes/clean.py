@@ -1,0 +1,6 @@
+import os
+
+
+def clean(df):
+    here = os.path.dirname(__file__)
+    return df.withColumnRenamed("id", here)
