@@ -71,7 +71,7 @@ def build(
     names = _select(model, pipeline, all_)
     _print_report(report)
     jobs = generate(model, names, out)
-    changed = set(write_files({project / job.path: job.source for job in jobs}))
+    changed = set(write_files(_expected_files(jobs, project)))
     for job in jobs:
         state = "written" if project / job.path in changed else "unchanged"
         typer.echo(f"{job.path} ({job.plan.kind}, {state})")
@@ -151,6 +151,348 @@ def list_(env: str = EnvOpt, project: Path = ProjectOpt) -> None:
 def version() -> None:
     """Print the tauro-gen version."""
     typer.echo(__version__)
+
+
+# --------------------------------------------------------------------------------------------
+# Review and CI workflow: check, diff, graph, explain, init, infer-schema, schema
+# --------------------------------------------------------------------------------------------
+
+OutOpt = typer.Option("build", "--out", help="Output folder, relative to the project.")
+
+
+def _manifests(jobs, project: Path) -> dict:
+    """build/<pipeline>.manifest.json beside every job (read by `check` and `diff`)."""
+    from .manifest import manifest_files
+
+    return manifest_files(jobs, project)
+
+
+def _expected_files(jobs, project: Path) -> dict[Path, str]:
+    return {**{project / job.path: job.source for job in jobs}, **_manifests(jobs, project)}
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise ConfigProblem()
+
+
+def _model(project: Path, env: str):
+    """The validated project, or exit 2 after printing its errors (warnings stay quiet)."""
+    model, report = _load(project, env)
+    if model is None:
+        _print_report(report)
+        raise ConfigProblem()
+    return model
+
+
+def _plan_of(model, pipeline: str, env: str, out: str):
+    from .plan import job_path, plan_job
+
+    _select(model, [pipeline], False)
+    return plan_job(model, pipeline, job_path(pipeline, env, out))
+
+
+@app.command()
+def check(
+    pipeline: Optional[List[str]] = typer.Option(
+        None, "--pipeline", help="Check only this pipeline (repeatable)."
+    ),
+    all_: bool = typer.Option(False, "--all", help="Check every pipeline (the default)."),
+    env: str = EnvOpt,
+    project: Path = ProjectOpt,
+    out: str = OutOpt,
+) -> None:
+    """Exit 1 with a unified diff when build/ is stale: regenerates in memory, compares every
+    job and manifest with the committed files, and reports files no pipeline produces.
+    Fast enough for a pre-commit hook (see .pre-commit-hooks.yaml)."""
+    import difflib
+
+    from .plan import job_path
+
+    model = _model(project, env)
+    names = _select(model, pipeline, all_) if pipeline else sorted(model.pipelines)
+    expected = _expected_files(generate(model, names, out), project)
+    stale, missing = [], []
+    for path, text in sorted(expected.items()):
+        relative = path.relative_to(project).as_posix()
+        if not path.is_file():
+            missing.append(relative)
+            typer.echo(f"missing: {relative}")
+            continue
+        current = path.read_text(encoding="utf-8", errors="replace")
+        if current != text:
+            stale.append(relative)
+            typer.echo(
+                "".join(
+                    difflib.unified_diff(
+                        current.splitlines(keepends=True),
+                        text.splitlines(keepends=True),
+                        f"a/{relative} (committed)",
+                        f"b/{relative} (generated now)",
+                    )
+                ),
+                nl=False,
+            )
+    orphans = []
+    if not pipeline:  # only a full check knows every file build/ should hold
+        folder = project / Path(job_path("x", env, out)).parent
+        produced = set(expected)
+        if folder.is_dir():
+            for path in sorted(folder.iterdir()):
+                named = path.name.endswith((".py", ".manifest.json"))
+                if path.is_file() and named and path not in produced:
+                    orphans.append(path.relative_to(project).as_posix())
+                    typer.echo(f"orphan: {orphans[-1]} (no pipeline of env '{env}' produces it)")
+    if stale or missing or orphans:
+        env_flag = "" if env == "base" else f" --env {env}"
+        fix = [f"run: tauro-gen build --all{env_flag}"] if stale or missing else []
+        fix += [f"remove: {' '.join(orphans)}"] if orphans else []
+        typer.echo(
+            f"{len(stale)} stale, {len(missing)} missing, {len(orphans)} orphaned file(s) "
+            f"in {out}/; " + "; ".join(fix),
+            err=True,
+        )
+        raise SystemExit(EXIT_DIFF)
+    typer.echo(f"ok: {len(expected)} file(s) in {out}/ match the project (env '{env}')")
+
+
+@app.command(name="diff")
+def diff_(
+    old: Optional[Path] = typer.Argument(
+        None, help="Old build: a generated job (.py), its .manifest.json, or a build folder."
+    ),
+    new: Optional[Path] = typer.Argument(None, help="New build, same kinds as OLD."),
+    against: Optional[str] = typer.Option(
+        None, "--against", help="Git revision: compare its build/ with build/ in the work tree."
+    ),
+    project: Path = ProjectOpt,
+    out: str = OutOpt,
+    format_: str = typer.Option("text", "--format", help="text, or json for CI."),
+) -> None:
+    """Is each streaming query's checkpoint still usable after a change? Classifies every
+    change of every query as safe, unsafe or to review (Spark's rules for restarting from a
+    checkpoint); exit 1 when anything is unsafe."""
+    from . import diff as diff_mod
+
+    if format_ not in ("text", "json"):
+        _fail("--format must be text or json")
+    if against is not None and (old is not None or new is not None):
+        _fail("give OLD NEW, or --against REF, not both")
+    try:
+        if against is not None:
+            pairs = _git_manifest_pairs(project, out, against)
+        elif old is not None and new is not None:
+            pairs = _manifest_pairs(old, new)
+        else:
+            _fail("give two builds to compare (OLD NEW), or --against REF")
+        findings = []
+        for label, old_text, new_text in pairs:
+            old_manifest = diff_mod.load_manifest(old_text, f"old {label}") if old_text else None
+            new_manifest = diff_mod.load_manifest(new_text, f"new {label}") if new_text else None
+            findings.extend(diff_mod.diff_manifests(old_manifest, new_manifest))
+    except diff_mod.ManifestError as exc:
+        _fail(str(exc))
+    if format_ == "json":
+        typer.echo(diff_mod.render_json(findings), nl=False)
+    else:
+        typer.echo(diff_mod.render_text(findings, _colour(sys.stdout)), nl=False)
+    if diff_mod.summary(findings)[diff_mod.UNSAFE]:
+        raise SystemExit(EXIT_DIFF)
+
+
+def _manifest_of_path(path: Path) -> Path:
+    if path.name.endswith(".manifest.json"):
+        return path
+    if path.suffix == ".py":
+        return path.with_name(path.name[: -len(".py")] + ".manifest.json")
+    _fail(f"{path}: expected a generated job (.py), a .manifest.json, or a build folder")
+
+
+def _manifest_pairs(old: Path, new: Path) -> list[tuple[str, str | None, str | None]]:
+    if old.is_dir() != new.is_dir():
+        _fail("OLD and NEW must both be files or both be folders")
+    if old.is_dir():
+        olds = {p.relative_to(old).as_posix(): p for p in old.rglob("*.manifest.json")}
+        news = {p.relative_to(new).as_posix(): p for p in new.rglob("*.manifest.json")}
+        if not olds and not news:
+            _fail(f"no *.manifest.json in {old} or {new}; build with this tauro-gen first")
+        return [
+            (
+                name,
+                olds[name].read_text(encoding="utf-8") if name in olds else None,
+                news[name].read_text(encoding="utf-8") if name in news else None,
+            )
+            for name in sorted(set(olds) | set(news))
+        ]
+    texts = []
+    for given in (old, new):
+        manifest = _manifest_of_path(given)
+        if not manifest.is_file():
+            _fail(f"{manifest} not found: `tauro-gen build` writes it beside {given.name}")
+        texts.append(manifest.read_text(encoding="utf-8"))
+    return [(new.name, texts[0], texts[1])]
+
+
+def _git_manifest_pairs(project: Path, out: str, ref: str):
+    import subprocess
+
+    def git(*args: str, problem: str = "") -> str:
+        try:
+            result = subprocess.run(
+                ["git", *args], cwd=project, capture_output=True, text=True, check=False
+            )
+        except OSError as exc:
+            _fail(f"cannot run git: {exc}")
+        if result.returncode != 0:
+            said = (result.stderr.strip().splitlines() or ["git failed"])[-1]
+            _fail(problem or f"git {' '.join(args[:2])}: {said}")
+        return result.stdout
+
+    git("rev-parse", "--is-inside-work-tree", problem=f"{project} is not in a git work tree")
+    git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", problem=f"unknown git revision '{ref}'")
+    listed = git("ls-tree", "-r", "--name-only", ref, "--", f"{out}/").splitlines()
+    folder = project / out
+    olds = {Path(p).relative_to(out).as_posix(): p for p in listed if p.endswith(".manifest.json")}
+    news = {
+        p.relative_to(folder).as_posix(): p
+        for p in (folder.rglob("*.manifest.json") if folder.is_dir() else [])
+    }
+    if not olds and not news:
+        _fail(f"no *.manifest.json in {out}/ at {ref} nor in the work tree")
+    return [
+        (
+            name,
+            git("show", f"{ref}:./{olds[name]}") if name in olds else None,
+            news[name].read_text(encoding="utf-8") if name in news else None,
+        )
+        for name in sorted(set(olds) | set(news))
+    ]
+
+
+@app.command()
+def graph(
+    pipeline: str = typer.Option(..., "--pipeline", help="Pipeline to draw."),
+    format_: str = typer.Option("mermaid", "--format", help="mermaid (renders on GitHub) or dot."),
+    env: str = EnvOpt,
+    project: Path = ProjectOpt,
+) -> None:
+    """The DAG of inputs -> nodes -> outputs, with formats, triggers and output modes."""
+    from .graph import FORMATS, render_graph
+
+    if format_ not in FORMATS:
+        _fail("--format must be mermaid or dot")
+    plan = _plan_of(_model(project, env), pipeline, env, "build")
+    typer.echo(render_graph(plan, format_), nl=False)
+
+
+@app.command()
+def explain(
+    pipeline: str = typer.Option(..., "--pipeline", help="Pipeline to explain."),
+    env: str = EnvOpt,
+    project: Path = ProjectOpt,
+    format_: str = typer.Option("text", "--format", help="text, or json for tools."),
+) -> None:
+    """The fully resolved config of a pipeline after the env overlay and ${...}
+    interpolation, with the file:line each value came from; ${env:NAME} is shown as a
+    reference, never a value."""
+    from . import explain as explain_mod
+    from .load import load_project
+    from .plan import job_path, plan_job
+    from .validate import validate_project
+
+    if format_ not in ("text", "json"):
+        _fail("--format must be text or json")
+    if not project.is_dir():
+        _fail(f"{project}: project folder does not exist")
+    raw, report = load_project(project, env)
+    model, checks = validate_project(raw)
+    report.extend(checks)
+    if report.has_errors or model is None:
+        _print_report(report)
+        raise ConfigProblem()
+    _select(model, [pipeline], False)
+    plan = plan_job(model, pipeline, job_path(pipeline, env, "build"))
+    rows = explain_mod.explain_rows(raw, model, plan)
+    render = explain_mod.render_json if format_ == "json" else explain_mod.render_text
+    typer.echo(render(rows, plan), nl=False)
+
+
+@app.command()
+def init(directory: Path = typer.Argument(..., help="Folder for the new project.")) -> None:
+    """Scaffold the streaming tutorial project (config, node code, sample data, README);
+    it builds and runs as is. Never overwrites a file."""
+    from .scaffold import ScaffoldError, init_project
+
+    try:
+        written = init_project(directory)
+    except (ScaffoldError, OSError) as exc:
+        _fail(str(exc))
+    for name in written:
+        typer.echo(f"created {directory / name}")
+    typer.echo(f"next: cd {directory} && tauro-gen build --all   (then see README.md)")
+
+
+@app.command(name="infer-schema")
+def infer_schema(
+    input_: str = typer.Argument(..., metavar="INPUT", help="Name of the input in inputs.yaml."),
+    sample: Optional[Path] = typer.Option(
+        None, "--sample", help="Sample file or folder (default: the input's own path)."
+    ),
+    env: str = EnvOpt,
+    project: Path = ProjectOpt,
+    force: bool = typer.Option(False, "--force", help="Replace a schema the input declares."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the schema; change no file."),
+) -> None:
+    """Infer an input's schema from sample files (csv, json, parquet, orc) and write it into
+    its schema: as a DDL string, keeping the YAML file's comments and layout. Starts a local
+    SparkSession to read the samples (a few seconds): the only command that runs Spark."""
+    from .infer_schema import InferError, infer_and_write
+    from .load import load_project
+
+    if not project.is_dir():
+        _fail(f"{project}: project folder does not exist")
+    raw, report = load_project(project, env)
+    if report.has_errors:
+        _print_report(report)
+        raise ConfigProblem()
+    try:
+        result = infer_and_write(raw, input_, sample, force, dry_run)
+    except InferError as exc:
+        _fail(str(exc))
+    source = f"{len(result.samples)} sample file(s)"
+    if dry_run:
+        typer.echo(f'schema: "{result.ddl}"')
+        typer.echo(f"(inferred from {source}; nothing written: --dry-run)", err=True)
+        return
+    verb = "replaced" if result.replaced is not None else "written"
+    typer.echo(f"{result.file}: input '{result.input}': schema {verb}, inferred from {source}:")
+    typer.echo(f'  schema: "{result.ddl}"')
+    typer.echo(f"next: tauro-gen build --all{'' if env == 'base' else f' --env {env}'}")
+
+
+@app.command()
+def schema(
+    file: Optional[str] = typer.Option(
+        None, "--file", help="Only this file: pipelines, nodes, inputs, outputs, global_settings."
+    ),
+    out_dir: Optional[Path] = typer.Option(
+        None, "--out", help="Write <file>.schema.json files into this folder instead."
+    ),
+) -> None:
+    """Print the JSON Schema of every config file, derived from the same key tables as
+    `validate`; point your editor's YAML extension at it (see docs/review-workflow.md)."""
+    from .jsonschema import FILE_NAMES, all_schemas, dumps, file_schema
+
+    if file is not None and file not in FILE_NAMES:
+        _fail(f"--file must be one of: {', '.join(FILE_NAMES)}")
+    names = [file] if file else list(FILE_NAMES)
+    if out_dir is not None:
+        written = write_files({out_dir / f"{n}.schema.json": dumps(file_schema(n)) for n in names})
+        for name in names:
+            path = out_dir / f"{name}.schema.json"
+            typer.echo(f"{path} ({'written' if path in written else 'unchanged'})")
+        return
+    typer.echo(dumps(file_schema(file) if file else all_schemas()), nl=False)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,4 +21,10 @@ def paid_orders(orders, payments):
 
 
 def page_views(clicks):
-    return clicks.groupBy("page").count()
+    """Views per page, each (user, page, ts) counted once."""
+    views = clicks.dropDuplicates(["user", "page", "ts"])
+    return views.groupBy("page").count()
+
+
+def clean_clicks(clicks):
+    return clicks.filter(F.col("page").isNotNull()).selectExpr("to_json(struct(*)) AS value")
