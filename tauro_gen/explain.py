@@ -295,7 +295,18 @@ class _SourceLines:
         text = text_lines[loc.line - 1][max(loc.column - 1, 0) :].strip()
         if " #" in text:
             text = text.split(" #", 1)[0].rstrip()
-        return text.rstrip(",}]").strip() or None
+        # Inside a flow collection the scalar ends before the closing brackets.
+        while text and (
+            text.endswith(",")
+            or text.endswith("}")
+            and text.count("}") > text.count("{")
+            or text.endswith("]")
+            and text.count("]") > text.count("[")
+        ):
+            text = text[:-1].rstrip()
+        if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":
+            text = text[1:-1]
+        return text or None
 
 
 def _scalar(value: Any) -> str:

@@ -139,6 +139,7 @@ def infer_ddl(fmt: str, files: list[Path], options: dict[str, str]) -> str:
         try:
             from pyspark.sql import SparkSession
 
+            existing = SparkSession.getActiveSession()
             spark = (
                 SparkSession.builder.master("local[1]")
                 .appName("tauro-gen infer-schema")
@@ -163,7 +164,8 @@ def infer_ddl(fmt: str, files: list[Path], options: dict[str, str]) -> str:
                 f"Spark could not read the samples: {_first_line(exc)}"
             ) from None
         finally:
-            spark.stop()
+            if existing is None:  # a caller's session (tests, notebooks) stays up
+                spark.stop()
     if not schema.fields:
         raise InferError("the samples have no columns")
     struct = schema_mod.from_json(json.loads(schema.json()))

@@ -136,7 +136,9 @@ CASES = {
         {("review", "source-options", Q_PAID)},
     ),
     "kafka starting offsets changed": (
-        edit("config/inputs.yaml", "startingOffsets: earliest", "startingOffsets: latest"),
+        edit(
+            "config/inputs.yaml", "startingOffsets: earliest", "startingOffsets: latest"
+        ),
         {
             ("safe", "source-starting-offsets", Q_VIEWS),
             ("safe", "source-starting-offsets", Q_CLICKS),
@@ -192,7 +194,11 @@ CASES = {
         {("unsafe", "deduplication-changed", Q_VIEWS)},
     ),
     "stream-stream join type changed": (
-        edit("src/shop/nodes.py", 'on="order_id", how="inner"', 'on="order_id", how="left"'),
+        edit(
+            "src/shop/nodes.py",
+            'on="order_id", how="inner"',
+            'on="order_id", how="left"',
+        ),
         {("unsafe", "join-changed", Q_PAID)},
     ),
     "filter added before an aggregation": (
@@ -212,7 +218,11 @@ CASES = {
         {("review", "code", Q_ENRICHED)},
     ),
     "stream-static join type changed (no state)": (
-        edit("src/shop/nodes.py", 'on="customer_id", how="left"', 'on="customer_id", how="inner"'),
+        edit(
+            "src/shop/nodes.py",
+            'on="customer_id", how="left"',
+            'on="customer_id", how="inner"',
+        ),
         {("review", "code", Q_ENRICHED)},
     ),
     # --- sinks -----------------------------------------------------------------------------
@@ -270,7 +280,11 @@ CASES = {
         {("review", "sink-partitioning", Q_ENRICHED)},
     ),
     "trigger interval changed": (
-        edit("config/outputs.yaml", "processing_time: 10 seconds", "processing_time: 1 minute"),
+        edit(
+            "config/outputs.yaml",
+            "processing_time: 10 seconds",
+            "processing_time: 1 minute",
+        ),
         {("safe", "trigger", Q_ENRICHED)},
     ),
     "trigger switched to continuous processing": (
@@ -329,7 +343,11 @@ CASES = {
                 "config/outputs.yaml",
                 "  raw_orders:\n    format: parquet\n    path: data/raw_orders/\n",
             ),
-            edit("config/nodes.yaml", "input: orders\n", "input: orders\n    output: raw_orders\n"),
+            edit(
+                "config/nodes.yaml",
+                "input: orders\n",
+                "input: orders\n    output: raw_orders\n",
+            ),
         ),
         {("safe", "query-added", "shop.raw_orders")},
     ),
@@ -387,14 +405,19 @@ def test_cli_diff_of_two_generated_jobs(tmp_path):
     result = tauro_gen("diff", str(old / "build/shop.py"), str(new / "build/shop.py"))
     assert result.returncode == 1, result.stdout + result.stderr
     assert (
-        "UNSAFE  [source-topics] input 'clicks': subscribe 'clicks' -> 'clicks_v2'" in result.stdout
+        "UNSAFE  [source-topics] input 'clicks': subscribe 'clicks' -> 'clicks_v2'"
+        in result.stdout
     )
-    assert "Changes to subscribed topics/files are generally not allowed" in result.stdout
+    assert (
+        "Changes to subscribed topics/files are generally not allowed" in result.stdout
+    )
     assert "2 unsafe, 0 to review, 0 safe" in result.stdout
 
     # Manifests directly, and whole build folders, give the same answer.
     by_manifest = tauro_gen(
-        "diff", str(old / "build/shop.manifest.json"), str(new / "build/shop.manifest.json")
+        "diff",
+        str(old / "build/shop.manifest.json"),
+        str(new / "build/shop.manifest.json"),
     )
     by_folder = tauro_gen("diff", str(old / "build"), str(new / "build"))
     assert by_manifest.stdout == by_folder.stdout == result.stdout
@@ -406,7 +429,9 @@ def test_cli_diff_safe_change_exits_0_and_json(tmp_path):
     shutil.copytree(old, new)
     edit("config/outputs.yaml", "topic: page-views", "topic: page-views-v2")(new)
     _build(new)
-    result = tauro_gen("diff", "--format", "json", str(old / "build"), str(new / "build"))
+    result = tauro_gen(
+        "diff", "--format", "json", str(old / "build"), str(new / "build")
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["summary"] == {"unsafe": 0, "review": 0, "safe": 1}
@@ -423,11 +448,16 @@ def test_cli_diff_against_a_git_revision(tmp_path):
     subprocess.run(["git", "init", "-q"], cwd=root, check=True)
     subprocess.run(["git", "add", "."], cwd=root, check=True)
     subprocess.run([*git, "commit", "-qm", "base"], cwd=root, check=True)
-    edit("src/shop/nodes.py", 'on="order_id", how="inner"', 'on="order_id", how="left"')(root)
+    edit(
+        "src/shop/nodes.py", 'on="order_id", how="inner"', 'on="order_id", how="left"'
+    )(root)
     _build(root)
     result = tauro_gen("diff", "--against", "HEAD", cwd=root)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "[join-changed] join in node 'paid_orders': join_type 'inner' -> 'left'" in result.stdout
+    assert (
+        "[join-changed] join in node 'paid_orders': join_type 'inner' -> 'left'"
+        in result.stdout
+    )
     unchanged = tauro_gen("diff", "--against", "HEAD", "-p", str(root / "src"))
     assert unchanged.returncode == 2 and "no *.manifest.json" in unchanged.stderr
     bad = tauro_gen("diff", "--against", "no-such-ref", cwd=root)
@@ -437,7 +467,9 @@ def test_cli_diff_against_a_git_revision(tmp_path):
 def test_cli_diff_usage_errors(tmp_path):
     root = _project(tmp_path, "p")
     assert tauro_gen("diff").returncode == 2
-    missing = tauro_gen("diff", str(root / "build/shop.py"), str(root / "build/nope.py"))
+    missing = tauro_gen(
+        "diff", str(root / "build/shop.py"), str(root / "build/nope.py")
+    )
     assert missing.returncode == 2
     assert "nope.manifest.json not found" in missing.stderr
     assert "Traceback" not in missing.stderr
