@@ -513,6 +513,12 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `tauro-gen validate --format json | head`
         _silence_stdout()
         return 141
+    except OSError as exc:  # the machine, not tauro-gen: a full disk, a read-only folder
+        if os.environ.get("TAURO_GEN_DEBUG"):
+            raise
+        where = f": {exc.filename}" if exc.filename else ""
+        typer.echo(f"tauro-gen: error: {exc.strerror or exc}{where}", err=True)
+        return EXIT_BUG
     except Exception as exc:  # noqa: BLE001 — the last line of defence
         # typer ships its own copy of click, so its exceptions are recognised by class name.
         kinds = {cls.__name__ for cls in type(exc).__mro__}

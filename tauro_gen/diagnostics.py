@@ -50,7 +50,7 @@ class Diagnostic:
             label = f"{tint}{label}\033[0m"
         text = f"{self.location}: {label}: {self.message}"
         if self.hint:
-            text += f" ({self.hint})" if not self.hint.startswith("\n") else self.hint
+            text += f" ({self.hint})"
         return text
 
     def as_json(self) -> dict:
@@ -72,10 +72,14 @@ class Report:
     items: list[Diagnostic] = field(default_factory=list)
 
     def error(self, code: str, location: Location, message: str, hint: str = "") -> None:
-        self.items.append(Diagnostic(Severity.ERROR, code, location, message, hint))
+        self.items.append(
+            Diagnostic(Severity.ERROR, code, location, one_line(message), one_line(hint))
+        )
 
     def warning(self, code: str, location: Location, message: str, hint: str = "") -> None:
-        self.items.append(Diagnostic(Severity.WARNING, code, location, message, hint))
+        self.items.append(
+            Diagnostic(Severity.WARNING, code, location, one_line(message), one_line(hint))
+        )
 
     def extend(self, other: Report) -> None:
         self.items.extend(other.items)
@@ -102,6 +106,13 @@ class Report:
 
     def to_json(self) -> str:
         return json.dumps([d.as_json() for d in self.sorted()], indent=2)
+
+
+def one_line(text: str) -> str:
+    """A diagnostic is one line: a name with a newline or a tab in it is shown escaped."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
