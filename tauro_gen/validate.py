@@ -1204,6 +1204,9 @@ def _check_entries(check: _Checker, inputs: dict, outputs: dict) -> None:
     for name, spec in inputs.items():
         path = ("inputs", name)
         label = check.label("input", name)
+        _check_option_spelling(check, label, path, spec.format, spec.options, spec.streaming)
+        if spec.watermark is not None:
+            _check_watermark_column(check, label, path, spec)
         if spec.format == "kafka":
             _check_kafka(check, label, path, spec.options, source=True)
         if spec.value_format and spec.format != "kafka":
@@ -1244,6 +1247,15 @@ def _check_entries(check: _Checker, inputs: dict, outputs: dict) -> None:
                 "set streaming: true",
             )
     for name, spec in outputs.items():
+        label, path = check.label("output", name), ("outputs", name)
+        _check_option_spelling(check, label, path, spec.format, spec.options, False)
+        if spec.partition_by and spec.format not in (*PATH_FORMATS, "table"):
+            check.report.warning(
+                "TG213",
+                check.at(*path, "partition_by"),
+                f"{label}: 'partition_by' has no effect for format '{spec.format}'",
+                "partitioning applies to file, delta and table outputs; remove it",
+            )
         if spec.format == "kafka":
             _check_kafka(
                 check,
@@ -1251,6 +1263,98 @@ def _check_entries(check: _Checker, inputs: dict, outputs: dict) -> None:
                 ("outputs", name),
                 spec.options,
                 False,
+            )
+
+
+# Columns of sources whose schema Spark fixes, for the watermark check.
+FIXED_COLUMNS = {
+    "rate": {"timestamp": "timestamp", "value": "long"},
+    "kafka": {"timestamp": "timestamp", "key": "binary", "value": "binary", "topic": "string"},
+}
+
+
+def _check_watermark_column(check: _Checker, label: str, path: tuple, spec: InputSpec) -> None:
+    """The watermark column must exist and hold timestamps — certain when the source's columns
+    are declared (a schema) or fixed by Spark (rate, Kafka without value_format)."""
+    if spec.schema is not None and spec.format != "kafka":
+        columns = {f.name.lower(): (f.name, f.type) for f in spec.schema.fields}
+    elif spec.format in FIXED_COLUMNS and not spec.value_format:
+        columns = {
+            k: (k, schema_mod.PrimitiveType(t)) for k, t in FIXED_COLUMNS[spec.format].items()
+        }
+    else:
+        return
+    column = spec.watermark.column
+    where = check.at(*path, "watermark", "column", value=True)
+    if column.lower() not in columns:
+        check.report.error(
+            "TG214",
+            where,
+            f"{label}: watermark column '{column}' is not a column of this input",
+            did_you_mean(column, [n for n, _ in columns.values()])
+            or "columns: " + ", ".join(n for n, _ in columns.values()),
+        )
+        return
+    name, data_type = columns[column.lower()]
+    type_name = getattr(data_type, "name", None)
+    if type_name not in ("timestamp", "timestamp_ntz"):
+        check.report.error(
+            "TG214",
+            where,
+            f"{label}: watermark column '{name}' is {schema_mod.type_to_ddl(data_type)}, "
+            "but a watermark needs a TIMESTAMP",
+            f"declare {name} TIMESTAMP in the schema, or put the watermark in the node: "
+            f"df.withColumn('{name}', F.to_timestamp('{name}')).withWatermark(...)",
+        )
+
+
+# Options Spark's built-in file sources and sinks know (case-insensitive), for spotting typos:
+# Spark ignores an option it does not know, so `heder: true` would silently do nothing.
+_COMMON_FILE_OPTIONS = (
+    "compression codec pathGlobFilter recursiveFileLookup ignoreCorruptFiles ignoreMissingFiles "
+    "modifiedBefore modifiedAfter basePath mergeSchema maxFilesPerTrigger maxBytesPerTrigger "
+    "latestFirst fileNameOnly maxFileAge cleanSource sourceArchiveDir maxCachedFiles "
+    "discardCachedInputRatio timeZone"
+)
+_TEXTUAL_OPTIONS = (
+    "encoding charset lineSep mode columnNameOfCorruptRecord dateFormat timestampFormat "
+    "timestampNTZFormat enableDateTimeParsingFallback multiLine samplingRatio locale"
+)
+KNOWN_OPTIONS = {
+    "csv": f"{_COMMON_FILE_OPTIONS} {_TEXTUAL_OPTIONS} sep delimiter quote quoteAll escape "
+    "escapeQuotes comment header inferSchema preferDate enforceSchema ignoreLeadingWhiteSpace "
+    "ignoreTrailingWhiteSpace nullValue nanValue positiveInf negativeInf maxColumns "
+    "maxCharsPerColumn charToEscapeQuoteEscaping emptyValue unescapedQuoteHandling",
+    "json": f"{_COMMON_FILE_OPTIONS} {_TEXTUAL_OPTIONS} primitivesAsString prefersDecimal "
+    "allowComments allowUnquotedFieldNames allowSingleQuotes allowNumericLeadingZeros "
+    "allowBackslashEscapingAnyCharacter allowUnquotedControlChars dropFieldIfAllNull "
+    "allowNonNumericNumbers ignoreNullFields",
+    "parquet": f"{_COMMON_FILE_OPTIONS} datetimeRebaseMode int96RebaseMode",
+    "orc": _COMMON_FILE_OPTIONS,
+    "text": f"{_COMMON_FILE_OPTIONS} wholetext lineSep",
+    "avro": f"{_COMMON_FILE_OPTIONS} avroSchema recordName recordNamespace ignoreExtension "
+    "mode datetimeRebaseMode positionalFieldMatching enableStableIdentifiersForUnionType",
+}
+
+
+def _check_option_spelling(check, label, path, fmt, options, streaming) -> None:
+    known = KNOWN_OPTIONS.get(fmt)
+    if not known:
+        return
+    names = known.split()
+    lowered = {n.lower() for n in names}
+    for key in options:
+        text = str(key)
+        if text.lower() in lowered:
+            continue
+        close = difflib.get_close_matches(text.lower(), sorted(lowered), n=1, cutoff=0.75)
+        if close:
+            spelled = next(n for n in names if n.lower() == close[0])
+            check.report.warning(
+                "TG215",
+                check.at(*path, "options", key),
+                f"{label}: '{text}' is not a {fmt} option Spark knows; Spark ignores it",
+                f"did you mean '{spelled}'?",
             )
 
 
@@ -1935,10 +2039,23 @@ def _check_sinks(pipeline, nodes, inputs, outputs, raw, report) -> None:
                 reads.add(ref)
         ops[w.node] = frozenset(own)
         sources[w.node] = reads
+    query_names: dict[str, str] = {}
     for w in pipeline.order:
         for out in w.outputs:
             spec = outputs[out]
             label = f"output '{out}'"
+            if w.streaming:
+                query = spec.query_name or f"{name}.{out}"
+                if query in query_names:
+                    report.error(
+                        "TG519",
+                        raw.where(("outputs", out, "query_name"), value=True),
+                        f"{label}: query name '{query}' is also the name of output "
+                        f"'{query_names[query]}' in pipeline '{name}'",
+                        "Spark refuses to start a second active query with the same name; "
+                        "give each its own query_name",
+                    )
+                query_names.setdefault(query, out)
             if not w.streaming:
                 for key in ("output_mode", "trigger", "checkpoint", "query_name"):
                     if getattr(spec, key) is not None:
