@@ -43,6 +43,8 @@ DESCRIPTOR_KEYS = {
 REFERENCE = re.compile(r"(?<!\$)\$\{([^}]*)\}")
 ENV_REFERENCE = re.compile(r"^env:([A-Za-z_][A-Za-z0-9_]*)(:-.*)?$")
 
+ENV_NAME = re.compile(r"^\w[\w.\-]*$")
+
 Path_ = tuple  # a key path such as ("inputs", "sales_stream", "options", "header")
 
 
@@ -427,6 +429,14 @@ def load_project(root: Path, env: str = "base") -> tuple[RawProject, Report]:
     root = Path(root)
     config_dir = root / "config"
     raw = RawProject(root=root, env=env, sections={s: {} for s in SECTIONS}, global_settings={})
+    if not ENV_NAME.match(env) or env in (".", ".."):
+        report.error(
+            "TG117",
+            Location(_display(root, config_dir)),
+            f"environment name {env!r} is not a plain name",
+            "use letters, digits, '_', '-' and '.': it names config/<env>/ and build/<env>/",
+        )
+        return raw, report
 
     descriptor = _descriptor_files(root, env, report)
     layers: list[list[tuple[str, Path]]] = []

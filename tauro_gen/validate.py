@@ -359,6 +359,25 @@ def _safe_name(name: str) -> str:
     return re.sub(r"[^\w.\-]+", "_", name).strip("_.-") or "my_name"
 
 
+# Keys written on the wrong kind of entry: where they belong.
+_OUTPUT_KEYS = ("output_mode", "checkpoint", "query_name", "mode", "partition_by", "foreach_batch")
+_IO_KEYS = ("format", "path", "table", "options", "schema", "trigger")
+MISPLACED = {
+    ("input", "trigger"): "'trigger' belongs on an output, or on the pipeline for all its outputs",
+    **{("input", k): f"'{k}' belongs on an output" for k in _OUTPUT_KEYS},
+    **{
+        ("output", k): f"'{k}' belongs on an input" for k in ("schema", "watermark", "value_format")
+    },
+    **{
+        ("node", k): f"'{k}' belongs on an input or output entry, which the node names in "
+        "input: / output:"
+        for k in _IO_KEYS
+    },
+    **{("pipeline", k): f"'{k}' belongs on a node" for k in ("function", "input", "output")},
+    ("pipeline", "inputs"): "a pipeline lists nodes; the nodes name their inputs",
+    ("pipeline", "outputs"): "a pipeline lists nodes; the nodes name their outputs",
+}
+
 EXAMPLE_KEY = {
     "pipeline": "nodes: [my_node]",
     "node": "function: pkg.module.function",
@@ -450,12 +469,10 @@ class _Checker:
                 close = _closest(key, [k for k in [*table, *aliases] if k not in written])
                 if close:
                     meant.add(aliases.get(close, close))
-                self.report.error(
-                    "TG201",
-                    where_key,
-                    f"{label}: unknown key '{key}'",
-                    f"did you mean '{close}'?" if close else "allowed keys: " + ", ".join(table),
-                )
+                    hint = f"did you mean '{close}'?"
+                else:
+                    hint = MISPLACED.get((kind, key)) or "allowed keys: " + ", ".join(table)
+                self.report.error("TG201", where_key, f"{label}: unknown key '{key}'", hint)
                 continue
             checked = self.value(label, path + (canonical,), canonical, table[canonical], value)
             if checked is _INVALID:
@@ -876,6 +893,16 @@ def _check_names(check: _Checker, raw: RawProject) -> None:
     for kind, section in SECTION_OF.items():
         for name in raw.sections[section]:
             check.name(kind, str(name), check.at(section, name))
+    seen: dict[str, str] = {}
+    for name in raw.sections["pipelines"]:
+        other = seen.setdefault(str(name).lower(), str(name))
+        if other != name:
+            check.report.error(
+                "TG212",
+                check.at("pipelines", name),
+                f"pipeline names '{other}' and '{name}' differ only in case",
+                "their jobs build/<name>.py would be one file on macOS and Windows; rename one",
+            )
 
 
 def _check_settings(check: _Checker, raw: RawProject) -> tuple[str, dict]:
@@ -1215,6 +1242,18 @@ def _check_entries(check: _Checker, inputs: dict, outputs: dict) -> None:
                 check.at(*path, "value_format"),
                 f"{label}: 'value_format' has no effect for format '{spec.format}'",
                 "value_format parses a Kafka message value; remove it",
+            )
+        if spec.schema is not None and spec.format in ("kafka", "rate") and not spec.value_format:
+            check.report.warning(
+                "TG213",
+                check.at(*path, "schema"),
+                f"{label}: 'schema' has no effect: Spark fixes the columns of a {spec.format} "
+                "source",
+                (
+                    "for Kafka, add value_format: json to parse the message value with this schema"
+                    if spec.format == "kafka"
+                    else "remove it"
+                ),
             )
         if spec.value_format and spec.format == "kafka" and spec.schema is None:
             check.report.error(
