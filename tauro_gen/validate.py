@@ -1789,6 +1789,16 @@ def _wire(spec: PipelineSpec, nodes, unwired, inputs, outputs, raw: RawProject, 
         wired_outputs: tuple[str, ...] = ()
         if node.outputs is not None:
             wired_outputs = tuple(node.outputs)
+            if not wired_outputs and name not in consumers:
+                report.error(
+                    "TG406",
+                    raw.where(("nodes", name, "output"), value=True),
+                    f"node '{name}' has an empty output list and no node uses its result",
+                    "name an output, e.g. output: ["
+                    + (declared_outputs[0] if declared_outputs else "my_output")
+                    + "]",
+                )
+                ok = False
             for i, out in enumerate(wired_outputs):
                 if (out in raw.sections["outputs"] and out not in outputs) or (
                     "outputs" in raw.broken
