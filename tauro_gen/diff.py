@@ -472,6 +472,11 @@ def _show(value) -> str:
     return json.dumps(value, sort_keys=True)
 
 
+def _code(text) -> str:
+    """Code as written (already canonical source text), or (none)."""
+    return str(text) if text else "(none)"
+
+
 def _stateful(sink: dict) -> bool:
     return bool(sink.get("stateful_operators"))
 
@@ -662,7 +667,7 @@ class _QueryDiff:
                 ]
                 if details:
                     text = "; ".join(
-                        f"{k} {_show(o.get(k))} -> {_show(n.get(k))}" for k in details
+                        f"{k} {_code(o.get(k))} -> {_code(n.get(k))}" for k in details
                     )
                     self.add(
                         STATEFUL_RULE.get(kind, "stateful-added-removed"),

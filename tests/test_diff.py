@@ -455,7 +455,7 @@ def test_cli_diff_against_a_git_revision(tmp_path):
     result = tauro_gen("diff", "--against", "HEAD", cwd=root)
     assert result.returncode == 1, result.stdout + result.stderr
     assert (
-        "[join-changed] join in node 'paid_orders': join_type 'inner' -> 'left'"
+        "[join-changed] join in node 'paid_orders': join_type inner -> left"
         in result.stdout
     )
     unchanged = tauro_gen("diff", "--against", "HEAD", "-p", str(root / "src"))
