@@ -91,7 +91,12 @@ def _parse(path: Path, display: str, report: Report) -> _Tree | None:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        report.error("TG100", Location(display), f"cannot read file: {exc}", "")
+        report.error(
+            "TG100",
+            Location(display, 1, 1),
+            f"cannot read file: {exc}",
+            "check the file's permissions; save it as UTF-8 text",
+        )
         return None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)

@@ -513,7 +513,7 @@ class _Checker:
         ):
             return _INVALID  # reported once, as TG112, by _check_env_placement
 
-        def wrong(expected: str, hint: str = "") -> Any:
+        def wrong(expected: str, hint: str) -> Any:
             self.report.error(
                 "TG202",
                 where,
@@ -532,7 +532,10 @@ class _Checker:
                 return value
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 return str(value)
-            return wrong("a string", "quote the value" if _scalar(value) else "")
+            return wrong(
+                "a string",
+                "quote the value" if _scalar(value) else f"write one value after '{key}:'",
+            )
         if spec.kind == "bool":
             if isinstance(value, bool):
                 return value
@@ -541,7 +544,9 @@ class _Checker:
         if spec.kind == "map":
             if value is None:
                 return {}
-            return value if isinstance(value, dict) else wrong("a mapping of key: value")
+            if isinstance(value, dict):
+                return value
+            return wrong("a mapping of key: value", "indent 'name: value' lines under it")
         if spec.kind == "options":
             if value is None:
                 return {}
@@ -581,7 +586,7 @@ class _Checker:
             return wrong(expected, "e.g. [orders, customers]")
         if spec.kind == "enum":
             if not isinstance(value, str):
-                return wrong(one_of(spec.choices))
+                return wrong(one_of(spec.choices), f"write e.g. {key}: {spec.choices[0]}")
             lowered = value.strip().lower()
             if lowered not in spec.choices:
                 close = did_you_mean(lowered, spec.choices)
@@ -817,7 +822,9 @@ class _Checker:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            self.report.error("TG209", where, f"{what}: cannot read {relpath}: {exc}", "")
+            self.report.error(
+                "TG209", where, f"{what}: cannot read {relpath}: {exc}", "save it as UTF-8 text"
+            )
             return _INVALID
         if relpath.endswith(".ddl"):
             return schema_mod.parse_ddl(text)
@@ -1528,7 +1535,8 @@ def _resolve_code(node: NodeSpec, sources: SourceIndex, raw: RawProject, report:
         node.code = sources.collect(mod, func)
     except CodeError as exc:
         p = exc.problem
-        report.error(p.code, p.location, f"node '{node.name}': {p.message}", p.hint)
+        hint = p.hint or "keep node code and the modules it imports inside the project"
+        report.error(p.code, p.location, f"node '{node.name}': {p.message}", hint)
         return
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         _unreadable_code(
@@ -1616,7 +1624,8 @@ def _resolve_foreach_batch(
         out.foreach_code = sources.collect(mod, func)
     except CodeError as exc:
         p = exc.problem
-        report.error(p.code, p.location, f"output '{out.name}': {p.message}", p.hint)
+        hint = p.hint or "keep the function and the modules it imports inside the project"
+        report.error(p.code, p.location, f"output '{out.name}': {p.message}", hint)
         return
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         who = f"output '{out.name}'"

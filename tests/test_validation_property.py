@@ -185,7 +185,7 @@ def _check(root: Path) -> None:
     assert (code == 2) == bool(errors), diagnostics
     for d in diagnostics:
         assert set(d) == {"severity", "code", "file", "line", "column", "message", "hint"}
-        assert d["code"].startswith("TG") and d["file"] and d["message"], d
+        assert d["code"].startswith("TG") and d["file"] and d["message"] and d["hint"], d
         if d["code"] not in FOLDER_CODES:
             assert d["line"] >= 1 and d["column"] >= 1, d
         assert "\n" not in d["message"], d
