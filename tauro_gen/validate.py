@@ -928,7 +928,7 @@ def _check_settings(check: _Checker, raw: RawProject) -> tuple[str, dict]:
     if spark_conf is None:
         return checkpoint_root, {}
     checked = check.value(
-        "global setting",
+        "global settings",
         ("global_settings", "spark_conf"),
         "spark_conf",
         Key("options"),
@@ -1180,11 +1180,16 @@ def _apply_streaming_block(check, node: str, block: dict, io: dict, inputs, outp
         spec = (inputs if target_kind == "input" else outputs).get(synthetic)
         written = raw.sections[section][synthetic]
         spelled = [k for k in written if ALIASES[target_kind].get(str(k), str(k)) == key]
+        if key == "options" and spelled and isinstance(written[spelled[0]], dict):
+            # Writer options merge; only the same option in both places is ambiguous.
+            spelled = sorted(set(map(str, value)) & set(map(str, written[spelled[0]])))
         if spelled:
             check.report.error(
                 "TG207",
                 where,
-                f"node '{node}': '{key}' is set both in streaming: and in the inline {target_kind}",
+                f"node '{node}': "
+                + (f"option(s) {', '.join(spelled)}" if key == "options" else f"'{key}'")
+                + f" set both in streaming: and in the inline {target_kind}",
                 "keep one of them",
             )
             continue

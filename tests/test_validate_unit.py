@@ -478,3 +478,24 @@ def test_load_keeps_locations_for_keys_and_values(tmp_path):
     assert not report.items
     assert raw.where(("inputs", "raw", "path")) == Location("config/inputs.yaml", 3, 3)
     assert raw.where(("inputs", "raw", "path"), value=True) == Location("config/inputs.yaml", 3, 9)
+
+
+def test_inline_output_options_merge_with_the_streaming_block(tmp_path):
+    node = """\
+        clean:
+          function: src.nodes.clean.clean
+          input: {format: rate}
+          output: {format: console, options: {numRows: 5}}
+          streaming:
+            options: {truncate: false}
+        """
+    root = make(
+        tmp_path, {"config/pipelines.yaml": "live:\n  nodes: [clean]\n", "config/nodes.yaml": node}
+    )
+    project, _ = ok(root)
+    assert project.outputs["clean_output"].options == {"numRows": 5, "truncate": False}
+    (root / "config/nodes.yaml").write_text(
+        textwrap.dedent(node).replace("truncate: false", "numRows: 7")
+    )
+    _, report = load_and_validate(root, "base")
+    assert [(d.code, d.location.line) for d in report.errors] == [("TG207", 6)]
