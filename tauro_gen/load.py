@@ -478,7 +478,14 @@ def load_project(root: Path, env: str = "base") -> tuple[RawProject, Report]:
                     ]
                 )
                 _unread_files(root, overlay_dir, report)
-    if not env_known:
+    if not env_known and descriptor is not None:
+        report.warning(
+            "TG108",
+            Location(descriptor.display, 1, 1),
+            f"environment '{env}' has no entry in env_config; it uses the base files only",
+            f"that is fine if intended; add env_config.{env} to override files",
+        )
+    elif not env_known:
         report.warning(
             "TG108",
             Location(_display(root, config_dir)),
