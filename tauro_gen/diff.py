@@ -315,10 +315,16 @@ STARTING = frozenset(
     }
 )
 SUBSCRIPTIONS = ("subscribe", "subscribePattern", "assign")
-# Settings Spark records in the offset log and restores on restart (OffsetSeqMetadata).
+# Settings Spark records in the offset log and restores on restart (OffsetSeqMetadata), as
+# found in the offsets files of a pyspark 4.2 checkpoint.
 CHECKPOINT_CONF = frozenset(
     {
         "spark.sql.shuffle.partitions",
+        "spark.sql.streaming.stateStore.encodingFormat",
+        "spark.sql.streaming.stateStore.rocksdb.mergeOperatorVersion",
+        "spark.sql.streaming.stateStore.rowChecksum.enabled",
+        "spark.sql.streaming.queryEvolution.enableSourceEvolution",
+        "spark.sql.optimizer.pruneFiltersCanPruneStreamingSubplan",
         "spark.sql.streaming.stateStore.providerClass",
         "spark.sql.streaming.multipleWatermarkPolicy",
         "spark.sql.streaming.flatMapGroupsWithState.stateFormatVersion",

@@ -4,7 +4,8 @@ restart on the same checkpoint.
 - unsafe `source-count`: a streaming source added to a query -> Spark refuses to restart;
 - unsafe `aggregation-changed`: grouping keys changed -> Spark refuses the old state;
 - safe `source-rate-limit` (+ `trigger`): Spark restarts, reads only the new files, and
-  applies the new rate limit.
+  applies the new rate limit; and, as `checkpoint-conf-stateless` says, it keeps the
+  spark.sql.shuffle.partitions recorded in the checkpoint instead of the new value.
 
 Each job runs with --available-now on a file or two (spark-submit, ~10-15 s a run on an idle
 machine).
@@ -12,6 +13,7 @@ machine).
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -176,6 +178,12 @@ def test_safe_rate_limit_and_trigger_change_restarts_where_it_stopped(tmp_path, 
         KEEP,
     )
     (root / "config/inputs.yaml").write_text(inputs)
+    pipelines = (
+        root / "config/pipelines.yaml"
+    )  # and a setting Spark keeps in the checkpoint
+    pipelines.write_text(
+        pipelines.read_text().replace("partitions: 2", "partitions: 8")
+    )
     build(root)
     predicted = diff(root)
     assert predicted.returncode == 0, predicted.stdout
@@ -183,7 +191,11 @@ def test_safe_rate_limit_and_trigger_change_restarts_where_it_stopped(tmp_path, 
         "safe    [source-rate-limit] input 'orders': option maxFilesPerTrigger (none) -> '1'"
         in (predicted.stdout)
     )
-    assert "0 unsafe, 0 to review, 2 safe" in predicted.stdout
+    assert (
+        "review  [checkpoint-conf-stateless] spark.sql.shuffle.partitions: 2 -> 8"
+        in predicted.stdout
+    )
+    assert "0 unsafe, 1 to review, 2 safe" in predicted.stdout
 
     drop_file(root / "data/orders", "o2.csv", csv((3, "c", 3.0)))
     drop_file(root / "data/orders", "o3.csv", csv((4, "d", 4.0)))
@@ -195,3 +207,10 @@ def test_safe_rate_limit_and_trigger_change_restarts_where_it_stopped(tmp_path, 
     assert "batch 3" not in restarted.stdout
     ids = sorted(r.id for r in spark.read.parquet(str(root / "data/out")).collect())
     assert ids == [1, 2, 3, 4]
+    # As `checkpoint-conf` says: Spark kept the value recorded in the checkpoint (2), not 8.
+    for batch in ("1", "2"):
+        offsets = (
+            (root / "checkpoints/shop/out/offsets" / batch).read_text().splitlines()
+        )
+        metadata = json.loads(offsets[1])
+        assert metadata["conf"]["spark.sql.shuffle.partitions"] == "2"
