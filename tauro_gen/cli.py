@@ -519,7 +519,7 @@ def main(argv: list[str] | None = None) -> int:
         where = f": {exc.filename}" if exc.filename else ""
         typer.echo(f"tauro-gen: error: {exc.strerror or exc}{where}", err=True)
         return EXIT_BUG
-    except Exception as exc:  # noqa: BLE001 — the last line of defence
+    except Exception as exc:  # the last line of defence
         # typer ships its own copy of click, so its exceptions are recognised by class name.
         kinds = {cls.__name__ for cls in type(exc).__mro__}
         if "ClickException" in kinds:  # a wrong option or argument: click explains it
