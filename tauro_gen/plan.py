@@ -310,7 +310,11 @@ def _value(value: Any) -> Value:
         return value
     if isinstance(value, (int, float)):
         return value
-    return str(value)
+    if isinstance(value, list):  # node params may be lists and mappings, kept as such
+        return [_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _value(v) for k, v in value.items()}
+    return str(value)  # e.g. a YAML date: the job receives the text as written
 
 
 def _option_value(value: Any) -> Value:

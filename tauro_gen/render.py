@@ -28,7 +28,9 @@ def py(value: object) -> str:
     """A Python expression for a config value."""
     if isinstance(value, EnvValue):
         return f"env({value.template!r})"
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, list):
+        return "[" + ", ".join(py(v) for v in value) + "]"
+    if isinstance(value, tuple):
         return "(" + "".join(f"{py(v)}, " for v in value) + ")"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{py(k)}: {py(v)}" for k, v in value.items()) + "}"

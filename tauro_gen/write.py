@@ -13,23 +13,49 @@ from pathlib import Path
 
 
 def write_files(files: dict[Path, str]) -> list[Path]:
-    """Write {path: text}; return the paths whose content changed."""
-    changed = []
+    """Write {path: text}; return the paths whose content changed.
+
+    Every new text is staged beside its target first. Then each target is replaced by a
+    rename, after keeping a hard link to the old file; if any rename fails, the files already
+    replaced are put back, so a run changes all of its files or none.
+    """
     staged: list[tuple[Path, str]] = []
+    replaced: list[tuple[Path, str | None]] = []
     try:
         for path, text in sorted(files.items()):
             if path.is_file() and path.read_text(encoding="utf-8") == text:
                 continue
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
-            staged.append((path, tmp))
+            staged.append((path, _temporary(path, text)))
         for path, tmp in staged:
+            backup = None
+            if path.exists():
+                backup = _temporary(path, None)
+                os.unlink(backup)
+                os.link(path, backup)
             os.replace(tmp, path)
-            changed.append(path)
+            replaced.append((path, backup))
+    except BaseException:
+        for path, backup in reversed(replaced):
+            if backup is None:
+                path.unlink(missing_ok=True)
+            else:
+                os.replace(backup, path)
+        raise
     finally:
         for _, tmp in staged:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-    return changed
+        for _, backup in replaced:
+            if backup and os.path.exists(backup):
+                os.unlink(backup)
+    return [path for path, _ in replaced]
+
+
+def _temporary(path: Path, text: str | None) -> str:
+    """A new file beside `path` (same filesystem, so renames are atomic)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        if text is not None:
+            handle.write(text)
+    return tmp

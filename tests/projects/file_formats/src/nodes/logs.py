@@ -13,5 +13,6 @@ def parse_lines(lines):
     )
 
 
-def select_errors(records, level="ERROR"):
-    return records.filter(F.col("level") == level)
+def select_errors(records, levels=("ERROR",)):
+    assert isinstance(levels, list), "params keep their YAML type"
+    return records.filter(F.col("level").isin(levels))
