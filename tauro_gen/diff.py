@@ -859,6 +859,8 @@ def render_text(findings: list[Finding], colour: bool = False) -> str:
     for f in findings:
         group = (f.pipeline, f.query)
         if group != current:
+            if lines:
+                lines.append("")
             if f.query is None:
                 lines.append(f"pipeline {f.pipeline}")
             else:
@@ -874,6 +876,8 @@ def render_text(findings: list[Finding], colour: bool = False) -> str:
     counts = summary(findings)
     if not findings:
         lines.append("no changes to any streaming query")
+    else:
+        lines.append("")
     verdict = (
         "the existing checkpoint(s) will not restore safely: start those queries from a new "
         "checkpoint, or revert the change"
