@@ -221,7 +221,7 @@ def _sink_entry(sink) -> dict:
 
 def _node_entry(node, sources, nodes, streaming_vars, code: _CodeIndex) -> dict:
     streaming_args = sum(1 for arg in node.args if arg in streaming_vars)
-    calls = code.operations(node.function)
+    calls = code.operations(node.function, {k: _plain(v) for k, v in node.params})
     operations = sorted({c.kind for c in calls})
     stateful = []
     if node.result in streaming_vars:
@@ -327,7 +327,12 @@ class _CodeIndex:
         texts = {self.blocks[n][0] for n in names}
         return hashlib.sha256("\n\n".join(sorted(texts)).encode()).hexdigest()[:16]
 
-    def operations(self, name: str) -> list[_Call]:
+    def operations(
+        self, name: str, params: dict[str, Any] | None = None
+    ) -> list[_Call]:
+        """Operator calls of a node function and its helpers; the node's `params` (and the
+        function's defaults) stand in for its parameters, so `groupBy(F.window("ts", size))`
+        reads with the configured size."""
         calls: list[_Call] = []
         seen_texts: set[str] = set()
         for block in self.reachable(name):
@@ -335,8 +340,47 @@ class _CodeIndex:
             if text in seen_texts:
                 continue
             seen_texts.add(text)
-            calls.extend(_calls(tree))
+            bound = _parameters(tree, name, params or {}) if block == name else {}
+            calls.extend(_calls(tree, bound))
         return calls
+
+
+def _parameters(
+    tree: ast.AST, name: str, params: dict[str, Any]
+) -> dict[str, ast.expr]:
+    """Parameter name -> value expression for the function `name` called with `params`."""
+    for func in getattr(tree, "body", []):
+        if (
+            isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and func.name == name
+        ):
+            break
+    else:
+        return {}
+    values: dict[str, ast.expr] = {}
+    positional = [*func.args.posonlyargs, *func.args.args]
+    defaults = dict(
+        zip([a.arg for a in positional[-len(func.args.defaults) :]], func.args.defaults)
+    )
+    if not func.args.defaults:
+        defaults = {}
+    defaults.update(
+        {
+            a.arg: d
+            for a, d in zip(func.args.kwonlyargs, func.args.kw_defaults)
+            if d is not None
+        }
+    )
+    for arg in [*positional, *func.args.kwonlyargs]:
+        if arg.arg in params and _literal(params[arg.arg]):
+            values[arg.arg] = ast.Constant(params[arg.arg])
+        elif arg.arg in defaults and arg.arg not in params:
+            values[arg.arg] = defaults[arg.arg]
+    return values
+
+
+def _literal(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
 
 
 def _bound_names(tree: ast.AST) -> list[str]:
@@ -412,9 +456,9 @@ def _single_assignments(tree: ast.AST) -> dict[str, ast.expr]:
     return {name: value for name, value in values.items() if seen[name] == 1}
 
 
-def _calls(tree: ast.AST) -> list[_Call]:
+def _calls(tree: ast.AST, parameters: dict[str, ast.expr] | None = None) -> list[_Call]:
     """The operator calls of one block in source order, with what defines their state."""
-    names = _single_assignments(tree)
+    names = {**_single_assignments(tree), **(parameters or {})}
     parents: dict[ast.AST, ast.AST] = {}
     for node in ast.walk(tree):
         for child in ast.iter_child_nodes(node):

@@ -487,6 +487,31 @@ def test_pipeline_added_and_removed(base_manifests):
     assert removed == {("review", "pipeline-removed"), ("review", "query-removed")}
 
 
+def test_node_parameters_are_read_into_operator_keys(tmp_path):
+    """`groupBy(F.window(col, size))` with `params: {size: ...}`: a new size is new keys."""
+    root = tmp_path / "shop"
+    shutil.copytree(SHOP, root)
+    edit(
+        "src/shop/nodes.py",
+        "def revenue_by_country(orders):",
+        "def revenue_by_country(orders, size):",
+    )(root)
+    edit("src/shop/nodes.py", '"1 hour"', "size")(root)
+    edit(
+        "config/nodes.yaml",
+        "output: revenue\n",
+        "output: revenue\n    params: {size: 1 hour}\n",
+    )(root)
+    old = manifests(root)["shop"]
+    edit("config/nodes.yaml", "size: 1 hour", "size: 2 hours")(root)
+    found = diff_manifests(old, manifests(root)["shop"])
+    assert {(f.verdict, f.rule, f.query) for f in found} == {
+        ("unsafe", "aggregation-changed", Q_REVENUE)
+    }
+    assert "keys F.window('ordered_at', '1 hour'), 'country' -> " in found[0].message
+    assert "F.window('ordered_at', '2 hours'), 'country'" in found[0].message
+
+
 def test_memory_sink_rename_and_foreach_code(base_manifests):
     """Rules whose sinks the shop project does not have, on edited manifests."""
     old = json.loads(json.dumps(base_manifests["shop"]))
