@@ -262,6 +262,8 @@ def _origin(
     text = str(loc)
     if kind and key in ALIASES.get(kind, {}):
         text += f" (alias of {ALIASES[kind][key]})"
+    if isinstance(value, (dict, list)):
+        return text  # a mapping or list: its own lines say how they were written
     written = lines.scalar_at(loc)
     if (
         written
