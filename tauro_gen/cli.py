@@ -202,9 +202,12 @@ def check(
     project: Path = ProjectOpt,
     out: str = OutOpt,
 ) -> None:
-    """Exit 1 with a unified diff when build/ is stale: regenerates in memory, compares every
-    job and manifest with the committed files, and reports files no pipeline produces.
-    Fast enough for a pre-commit hook (see .pre-commit-hooks.yaml)."""
+    """Exit 1 with a unified diff when build/ is stale (CI, pre-commit).
+
+    Regenerates every job and manifest in memory, compares them with the files in build/,
+    and reports files no pipeline produces. Fast enough for a pre-commit hook (see
+    .pre-commit-hooks.yaml).
+    """
     import difflib
 
     from .plan import job_path
@@ -269,9 +272,12 @@ def diff_(
     out: str = OutOpt,
     format_: str = typer.Option("text", "--format", help="text, or json for CI."),
 ) -> None:
-    """Is each streaming query's checkpoint still usable after a change? Classifies every
-    change of every query as safe, unsafe or to review (Spark's rules for restarting from a
-    checkpoint); exit 1 when anything is unsafe."""
+    """Can each streaming query restart from its checkpoint after a change?
+
+    Compares the manifests of two builds and classifies every change of every query as
+    safe, unsafe or to review, following Spark's rules for restarting from a checkpoint.
+    Exit 1 when anything is unsafe.
+    """
     from . import diff as diff_mod
 
     if format_ not in ("text", "json"):
@@ -392,9 +398,12 @@ def explain(
     project: Path = ProjectOpt,
     format_: str = typer.Option("text", "--format", help="text, or json for tools."),
 ) -> None:
-    """The fully resolved config of a pipeline after the env overlay and ${...}
-    interpolation, with the file:line each value came from; ${env:NAME} is shown as a
-    reference, never a value."""
+    """The resolved config of a pipeline, and where each value came from.
+
+    Values after the env overlay and ${...} interpolation, each with its file:line, plus
+    the defaults and implied wiring the job uses. ${env:NAME} is shown as a reference,
+    never a value.
+    """
     from . import explain as explain_mod
     from .load import load_project
     from .plan import job_path, plan_job
@@ -419,8 +428,11 @@ def explain(
 
 @app.command()
 def init(directory: Path = typer.Argument(..., help="Folder for the new project.")) -> None:
-    """Scaffold the streaming tutorial project (config, node code, sample data, README);
-    it builds and runs as is. Never overwrites a file."""
+    """Scaffold the streaming tutorial project, ready to build and run.
+
+    Config, node code, sample data and a README, as the tutorial writes them. Never
+    overwrites a file.
+    """
     from .scaffold import ScaffoldError, init_project
 
     try:
@@ -443,9 +455,12 @@ def infer_schema(
     force: bool = typer.Option(False, "--force", help="Replace a schema the input declares."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the schema; change no file."),
 ) -> None:
-    """Infer an input's schema from sample files (csv, json, parquet, orc) and write it into
-    its schema: as a DDL string, keeping the YAML file's comments and layout. Starts a local
-    SparkSession to read the samples (a few seconds): the only command that runs Spark."""
+    """Infer an input's schema from sample files and write it into the config.
+
+    Reads csv, json, parquet or orc samples with a local SparkSession (a few seconds: the
+    only command that runs Spark) and writes the schema as a DDL string into the input's
+    `schema:`, keeping the YAML file's comments and layout.
+    """
     from .infer_schema import InferError, infer_and_write
     from .load import load_project
 
@@ -479,8 +494,11 @@ def schema(
         None, "--out", help="Write <file>.schema.json files into this folder instead."
     ),
 ) -> None:
-    """Print the JSON Schema of every config file, derived from the same key tables as
-    `validate`; point your editor's YAML extension at it (see docs/review-workflow.md)."""
+    """Print the JSON Schema of every config file, for editors.
+
+    Derived from the same key tables as `validate`; point your editor's YAML extension at
+    it (see docs/review-workflow.md).
+    """
     from .jsonschema import FILE_NAMES, all_schemas, dumps, file_schema
 
     if file is not None and file not in FILE_NAMES:
