@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -57,7 +56,7 @@ def _load(project: Path, env: str):
 
 @app.command()
 def build(
-    pipeline: Optional[List[str]] = typer.Option(None, "--pipeline", help="Pipeline to build (repeatable)."),
+    pipeline: list[str] | None = typer.Option(None, "--pipeline", help="Pipeline to build (repeatable)."),
     all_: bool = typer.Option(False, "--all", help="Build every pipeline."),
     env: str = EnvOpt,
     project: Path = ProjectOpt,
@@ -78,7 +77,7 @@ def build(
         typer.echo(f"  run: {job.plan.run_command}")
 
 
-def _select(model, pipeline: Optional[List[str]], all_: bool) -> list[str]:
+def _select(model, pipeline: list[str] | None, all_: bool) -> list[str]:
     if all_ == bool(pipeline):
         typer.echo("error: give --pipeline NAME (repeatable) or --all", err=True)
         raise ConfigProblem()
@@ -194,7 +193,7 @@ def _plan_of(model, pipeline: str, env: str, out: str):
 
 @app.command()
 def check(
-    pipeline: Optional[List[str]] = typer.Option(
+    pipeline: list[str] | None = typer.Option(
         None, "--pipeline", help="Check only this pipeline (repeatable)."
     ),
     all_: bool = typer.Option(False, "--all", help="Check every pipeline (the default)."),
@@ -261,11 +260,11 @@ def check(
 
 @app.command(name="diff")
 def diff_(
-    old: Optional[Path] = typer.Argument(
+    old: Path | None = typer.Argument(
         None, help="Old build: a generated job (.py), its .manifest.json, or a build folder."
     ),
-    new: Optional[Path] = typer.Argument(None, help="New build, same kinds as OLD."),
-    against: Optional[str] = typer.Option(
+    new: Path | None = typer.Argument(None, help="New build, same kinds as OLD."),
+    against: str | None = typer.Option(
         None, "--against", help="Git revision: compare its build/ with build/ in the work tree."
     ),
     project: Path = ProjectOpt,
@@ -447,7 +446,7 @@ def init(directory: Path = typer.Argument(..., help="Folder for the new project.
 @app.command(name="infer-schema")
 def infer_schema(
     input_: str = typer.Argument(..., metavar="INPUT", help="Name of the input in inputs.yaml."),
-    sample: Optional[Path] = typer.Option(
+    sample: Path | None = typer.Option(
         None, "--sample", help="Sample file or folder (default: the input's own path)."
     ),
     env: str = EnvOpt,
@@ -487,10 +486,10 @@ def infer_schema(
 
 @app.command()
 def schema(
-    file: Optional[str] = typer.Option(
+    file: str | None = typer.Option(
         None, "--file", help="Only this file: pipelines, nodes, inputs, outputs, global_settings."
     ),
-    out_dir: Optional[Path] = typer.Option(
+    out_dir: Path | None = typer.Option(
         None, "--out", help="Write <file>.schema.json files into this folder instead."
     ),
 ) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from harness import LOG4J, PROJECTS, REPO, copy_project
 
 

@@ -7,7 +7,6 @@ import json
 from decimal import Decimal
 
 import pytest
-
 from harness import SparkJob, drop_file, run_job, tauro_gen
 
 pytestmark = pytest.mark.spark

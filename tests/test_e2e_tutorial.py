@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-
 from harness import SparkJob, drop_file, tauro_gen, wait_until
 
 pytestmark = pytest.mark.spark

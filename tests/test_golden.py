@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 from golden_projects import GOLDEN, generated_files, golden_projects
 from harness import REPO
 
@@ -65,4 +64,4 @@ def test_committed_example_build_is_current():
     """The repository's build/ is what a user commits: it must match the generator."""
     for relative, source in generated_files("tutorial", REPO).items():
         committed = REPO / "build" / relative.split("/", 1)[1]
-        assert committed.read_text() == source, f"build/ is stale: run tauro-gen build --all"
+        assert committed.read_text() == source, "build/ is stale: run tauro-gen build --all"
