@@ -29,12 +29,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from make_project import write_project
+from make_project import write_project  # noqa: E402
 
-from tauro_gen import format as fmt
-from tauro_gen.generate import load_and_validate
-from tauro_gen.plan import job_path, plan_job
-from tauro_gen.render import render_job
+from tauro_gen import format as fmt  # noqa: E402
+from tauro_gen.generate import load_and_validate  # noqa: E402
+from tauro_gen.plan import job_path, plan_job  # noqa: E402
+from tauro_gen.render import render_job  # noqa: E402
 
 
 def rendered_jobs(root: Path) -> list[tuple[str, str]]:

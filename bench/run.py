@@ -1,0 +1,823 @@
+"""tauro-gen benchmarks, one command: generated jobs against hand-written PySpark, the settings
+a generator could bake in, the generator's own speed, and file-to-output latency. Every
+comparison runs its variants interleaved in the same session and reports medians and ratios
+(generated / baseline); results go to bench/RESULTS.md with the machine they ran on.
+
+    .venv/bin/python bench/run.py                   # everything, 3 runs each (~40-60 min)
+    .venv/bin/python bench/run.py --quick           # 1 run, small data: a smoke test (~8 min)
+    .venv/bin/python bench/run.py --only a,c --runs 5
+
+Sections: a) csv -> parquet, 1 M and 10 M rows, availableNow; b) windowed aggregation with a
+watermark, generated with candidate settings vs Spark's defaults; c) `tauro-gen build --all`,
+`validate` and `check` on a generated 500-pipeline project; d) latency from dropping a file to
+its rows being committed in the output with a 1-second trigger (p50/p95 over 20 files);
+e) what quiet-logging settings remove from a job's output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+VENV_BIN = Path(sys.executable).parent
+DATA = BENCH / ".data"  # generated datasets, reused between runs (gitignored)
+WORK = BENCH / ".work"  # one scratch folder per job run (gitignored)
+LOG4J = REPO / "scripts" / "log4j2.properties"
+RESULTS = BENCH / "RESULTS.md"
+
+BATCH_LINE = re.compile(r"batch (\d+): (\d+) rows in, (\S+) rows out, (\d+) ms")
+
+
+# -- the machine ------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    def run(*cmd: str) -> str:
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False)
+            return (out.stdout + out.stderr).strip()
+        except OSError:
+            return "?"
+
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in run("lscpu").splitlines()
+            if "Model name" in line
+        ),
+        platform.processor() or "?",
+    )
+    mem_kb = next(
+        (
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        0,
+    )
+    import black
+    import pyspark
+
+    return {
+        "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "cpu": f"{cpu}, {os.cpu_count()} cores",
+        "memory": f"{mem_kb / 1024 / 1024:.0f} GiB",
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "java": run("java", "-version").splitlines()[0],
+        "pyspark": pyspark.__version__,
+        "black": black.__version__,
+        "tauro-gen commit": run("git", "-C", str(REPO), "rev-parse", "--short", "HEAD"),
+        "load average at start": " ".join(f"{x:.1f}" for x in os.getloadavg()),
+    }
+
+
+# -- datasets ---------------------------------------------------------------------------------
+
+
+def sales_data(rows: int, files: int = 8) -> Path:
+    """CSV like the tutorial's (id, date, amount); one row in ten is a refund (amount < 0)."""
+    folder = DATA / f"sales-{rows}"
+    if (folder / "_done").exists():
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    days = [(dt.date(2024, 1, 1) + dt.timedelta(days=d)).isoformat() for d in range(366)]
+    per_file = rows // files
+    for f in range(files):
+        start = f * per_file
+        with open(folder / f"part-{f:03d}.csv", "w") as out:
+            out.write("id,date,amount\n")
+            out.writelines(
+                f"{i},{days[i % 366]},{'-' if i % 10 == 0 else ''}{(i * 37) % 10000 / 100:.2f}\n"
+                for i in range(start, start + per_file)
+            )
+    (folder / "_done").write_text("")
+    return folder
+
+
+def events_data(name: str, minutes: int, keys: int, rows_per_minute: int) -> Path:
+    """One CSV file per minute of event time (event_time, key, amount), a little out of
+    order: a stream where each micro-batch (maxFilesPerTrigger: 1) moves the watermark on and
+    closes the windows it passed."""
+    folder = DATA / f"events-{name}"
+    if (folder / "_done").exists():
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    start = dt.datetime(2024, 1, 1, 12, 0)
+    rng = random.Random(minutes * keys)
+    for m in range(minutes):
+        with open(folder / f"minute-{m:03d}.csv", "w") as out:
+            out.write("event_time,key,amount\n")
+            for i in range(rows_per_minute):
+                second = rng.randrange(60) - (5 if i % 50 == 0 else 0)  # some late events
+                t = start + dt.timedelta(minutes=m, seconds=second)
+                out.write(f"{t:%Y-%m-%d %H:%M:%S},k{i % keys},{(i * 13) % 1000 / 10:.1f}\n")
+    (folder / "_done").write_text("")
+    return folder
+
+
+# -- running one job --------------------------------------------------------------------------
+
+
+def spark_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["SPARK_LOCAL_IP"] = "127.0.0.1"
+    env["PYSPARK_PYTHON"] = sys.executable
+    env["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    return env
+
+
+def submit(script: Path, *args: str, quiet: bool = True) -> list[str]:
+    """Identical spark-submit options for every variant: local[2] (the machine's cores), no
+    UI; with quiet=True Spark's INFO log is dropped by a log4j2 file (as in tests)."""
+    cmd = [str(VENV_BIN / "spark-submit"), "--master", "local[2]"]
+    if quiet:
+        cmd += ["--driver-java-options", f"-Dlog4j2.configurationFile=file:{LOG4J}"]
+    cmd += ["--conf", "spark.ui.enabled=false", str(script), *args]
+    return cmd
+
+
+@dataclass
+class Run:
+    variant: str
+    wall: float  # seconds, spark-submit start to exit
+    processing: float  # seconds, the sum of the micro-batches' durations
+    batches: int
+    rows_out: int  # rows committed in the output (read from the sink's commit log)
+    max_rss_mb: float  # peak resident memory of the driver JVM (local mode: the executor too)
+    checkpoint_files: int
+    checkpoint_mb: float
+    log: str = field(repr=False, default="")
+
+
+def workdir(name: str, inputs: Path | None) -> Path:
+    """A fresh folder with data/input/ holding the dataset (hard links: no copy)."""
+    folder = WORK / f"{name}-{uuid.uuid4().hex[:6]}"
+    (folder / "data" / "input").mkdir(parents=True)
+    if inputs is not None:
+        for f in sorted(inputs.glob("*.csv")):
+            os.link(f, folder / "data" / "input" / f.name)
+    return folder
+
+
+def committed_files(output: Path) -> list[Path]:
+    """Files in the file sink's commit log (_spark_metadata), as Spark itself would read."""
+    meta = output / "_spark_metadata"
+    if not meta.is_dir():
+        return []
+    latest_compact = -1
+    entries = {}
+    for f in meta.iterdir():
+        m = re.fullmatch(r"(\d+)(\.compact)?", f.name)
+        if m:
+            entries[int(m.group(1))] = f
+            if m.group(2):
+                latest_compact = max(latest_compact, int(m.group(1)))
+    paths = []
+    for batch in sorted(b for b in entries if b >= latest_compact):
+        for line in entries[batch].read_text().splitlines()[1:]:
+            record = json.loads(line)
+            if record.get("action", "add") == "add":
+                paths.append(Path(record["path"].removeprefix("file:")))
+    return paths
+
+
+def count_rows(output: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return sum(pq.ParquetFile(p).metadata.num_rows for p in committed_files(output))
+
+
+def folder_size(folder: Path) -> tuple[int, float]:
+    files = [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
+    return len(files), sum(p.stat().st_size for p in files) / 1e6
+
+
+def run_job(variant: str, script: Path, folder: Path, *args: str, keep: bool = False) -> Run:
+    cmd = ["/usr/bin/time", "-f", "__rss_kb__ %M"] + submit(script, *args)
+    started = time.monotonic()
+    result = subprocess.run(
+        cmd, cwd=folder, env=spark_env(), capture_output=True, text=True, timeout=3600, check=False
+    )
+    wall = time.monotonic() - started
+    log = result.stdout + result.stderr
+    if result.returncode != 0:
+        raise RuntimeError(f"{variant} failed ({result.returncode}) in {folder}:\n{log[-4000:]}")
+    batches = BATCH_LINE.findall(log)
+    rss = re.search(r"__rss_kb__ (\d+)", log)
+    files, mb = folder_size(folder / "checkpoints")
+    run = Run(
+        variant=variant,
+        wall=wall,
+        processing=sum(int(b[3]) for b in batches) / 1000,
+        batches=len(batches),
+        rows_out=count_rows(folder / "data" / "output"),
+        max_rss_mb=int(rss.group(1)) / 1024 if rss else 0.0,
+        checkpoint_files=files,
+        checkpoint_mb=mb,
+        log=log,
+    )
+    if not keep:
+        shutil.rmtree(folder, ignore_errors=True)
+    return run
+
+
+def generated(project: Path, env: str = "base") -> Path:
+    """Build the project's job into a scratch copy of the project; return the job file."""
+    target = WORK / f"build-{project.name}-{env}"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(project, target, ignore=shutil.ignore_patterns("build", "data", "checkpoints"))
+    result = subprocess.run(
+        [str(VENV_BIN / "tauro-gen"), "build", "--all", "--env", env, "--project", str(target)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"build of {project} ({env}) failed:\n{result.stderr}")
+    jobs = sorted((target / "build").rglob("*.py"))
+    return jobs[0]
+
+
+def in_folder(script: Path, folder: Path) -> Path:
+    copy = folder / script.name
+    shutil.copy(script, copy)
+    return copy
+
+
+# -- statistics and tables --------------------------------------------------------------------
+
+
+def median(values) -> float:
+    values = list(values)
+    return statistics.median(values) if values else float("nan")
+
+
+def compare(runs: list[Run], baseline: str, metric: str) -> dict[str, tuple[float, float]]:
+    """{variant: (median metric, ratio of medians to the baseline's)}."""
+    by_variant: dict[str, list[float]] = {}
+    for r in runs:
+        by_variant.setdefault(r.variant, []).append(getattr(r, metric))
+    base = median(by_variant[baseline])
+    return {
+        v: (median(xs), median(xs) / base if base else float("nan")) for v, xs in by_variant.items()
+    }
+
+
+def interleaved(variants: list[tuple[str, callable]], runs: int) -> list[Run]:
+    """Each round runs every variant once, in a rotating order, so that noise from other
+    work on the machine spreads over all of them."""
+    results = []
+    for i in range(runs):
+        order = variants[i % len(variants) :] + variants[: i % len(variants)]
+        for name, start in order:
+            run = start()
+            print(
+                f"    {name:<34} wall {run.wall:6.1f} s  processing {run.processing:6.1f} s  "
+                f"batches {run.batches:3d}  rows {run.rows_out}  rss {run.max_rss_mb:.0f} MB",
+                flush=True,
+            )
+            results.append(run)
+    return results
+
+
+def table(headers: list[str], rows: list[list]) -> str:
+    def cell(x) -> str:
+        if isinstance(x, float):
+            return f"{x:.2f}"
+        return str(x)
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(x) for x in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def runs_table(runs: list[Run], baseline: str, extra: tuple[str, ...] = ()) -> str:
+    wall = compare(runs, baseline, "wall")
+    proc = compare(runs, baseline, "processing")
+    others = {m: compare(runs, baseline, m) for m in extra}
+    headers = [
+        "variant",
+        "runs",
+        "wall s (median)",
+        "wall ratio",
+        "processing s",
+        "processing ratio",
+    ]
+    headers += [f"{m} (median)" for m in extra] + ["rows out"]
+    rows = []
+    for variant in wall:
+        mine = [r for r in runs if r.variant == variant]
+        rows.append(
+            [
+                variant,
+                len(mine),
+                wall[variant][0],
+                wall[variant][1],
+                proc[variant][0],
+                proc[variant][1],
+            ]
+            + [others[m][variant][0] for m in extra]
+            + [
+                (
+                    sorted({r.rows_out for r in mine})[0]
+                    if len({r.rows_out for r in mine}) == 1
+                    else "/".join(str(x) for x in sorted({r.rows_out for r in mine}))
+                )
+            ]
+        )
+    return table(headers, rows)
+
+
+# -- a) csv -> parquet ------------------------------------------------------------------------
+
+
+def bench_a(runs: int, sizes: list[int]) -> str:
+    print("a) csv -> parquet, availableNow", flush=True)
+    job = generated(BENCH / "projects" / "sales")
+    tutorial = generated_tutorial()
+    baseline = BENCH / "baselines" / "csv_to_parquet.py"
+    out = [
+        "## a) csv → parquet, availableNow: generated vs hand-written\n",
+        "Same logic (the tutorial's `process_sales`), same spark-submit options (local[2], log4j2 "
+        "file, no UI). *wall*: spark-submit start to exit (includes ~10 s of JVM and session "
+        "start-up); *processing*: the sum of the micro-batch durations Spark reports. Ratio: "
+        "median / the hand-written job's median. Each round runs all variants in rotating order.\n",
+    ]
+    for rows in sizes:
+        data = sales_data(rows)
+        print(f"  {rows:,} rows", flush=True)
+        variants = [
+            _variant("hand-written", baseline, data),
+            _variant("generated (declared schema)", job, data),
+            _variant(
+                "generated, tutorial as written (schema inferred at first start)", tutorial, data
+            ),
+        ]
+        results = interleaved(variants, runs)
+        out.append(f"\n### {rows:,} rows ({len(list(data.glob('*.csv')))} CSV files)\n")
+        out.append(runs_table(results, "hand-written", extra=("max_rss_mb",)))
+        out.append("")
+    return "\n".join(out)
+
+
+def generated_tutorial() -> Path:
+    """The repository's tutorial project exactly as written (no declared schema)."""
+    target = WORK / "build-tutorial"
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for part in ("config", "src"):
+        shutil.copytree(REPO / part, target / part)
+    subprocess.run(
+        [str(VENV_BIN / "tauro-gen"), "build", "--all", "--project", str(target)],
+        capture_output=True,
+        check=True,
+    )
+    return target / "build" / "real_time_sales.py"
+
+
+def _variant(label: str, script: Path, data: Path):
+    return label, lambda: run_job(label, *_job(script, data, "a"), "--available-now")
+
+
+def _job(script: Path, data: Path | None, name: str) -> tuple[Path, Path]:
+    folder = workdir(name, data)
+    return in_folder(script, folder), folder
+
+
+# -- b) windowed aggregation ------------------------------------------------------------------
+
+SETTINGS = {
+    "shuffle": "spark.sql.shuffle.partitions=2 (the cores)",
+    "rocksdb": "RocksDB state store (200 partitions)",
+    "shuffle_rocksdb": "shuffle partitions 2 + RocksDB state store",
+    "shuffle_rocksdb_changelog": "shuffle 2 + RocksDB + changelog checkpointing",
+    "micros": "shuffle 2 + parquet TIMESTAMP_MICROS",
+}
+
+
+def bench_b(runs: int, quick: bool) -> str:
+    print("b) windowed aggregation with watermark", flush=True)
+    project = BENCH / "projects" / "windowed"
+    baseline = BENCH / "baselines" / "windowed.py"
+    jobs = {env: generated(project, env) for env in ["base", *SETTINGS]}
+    small = events_data("small", minutes=6 if quick else 20, keys=500, rows_per_minute=20_000)
+    large = events_data("large", minutes=4 if quick else 10, keys=200_000, rows_per_minute=200_000)
+    out = [
+        "## b) Windowed aggregation with a watermark: generated with settings vs Spark defaults\n",
+        "1-minute windows per key, 1-minute watermark, append to parquet; one input file per "
+        "micro-batch (maxFilesPerTrigger 1), availableNow. The hand-written job uses Spark's "
+        "defaults (200 shuffle partitions, HDFS-backed state store). Each generated variant "
+        "passes the named settings through the pipeline's `spark_conf` (bench/projects/windowed/"
+        "config/<variant>/pipelines.yaml). *checkpoint files*: files under checkpoints/ after "
+        "the run (state store deltas/snapshots, offsets, commits).\n",
+    ]
+
+    def variant(label: str, env: str | None, data: Path):
+        script = baseline if env is None else jobs[env]
+        return label, lambda: run_job(label, *_job(script, data, "b"), "--available-now")
+
+    small_variants = [
+        variant("hand-written, Spark defaults", None, small),
+        variant("generated, no spark_conf", "base", small),
+        variant("generated + " + SETTINGS["shuffle"], "shuffle", small),
+        variant("generated + " + SETTINGS["shuffle_rocksdb"], "shuffle_rocksdb", small),
+        variant("generated + " + SETTINGS["micros"], "micros", small),
+    ]
+    print("  small state", flush=True)
+    results = interleaved(small_variants, runs)
+    minutes = len(list(small.glob("*.csv")))
+    out.append(f"\n### Small state: 500 keys, {minutes} files × 20,000 events\n")
+    out.append(
+        runs_table(
+            results, "hand-written, Spark defaults", extra=("checkpoint_files", "max_rss_mb")
+        )
+    )
+
+    large_variants = [
+        variant("hand-written, Spark defaults", None, large),
+        variant("generated + " + SETTINGS["shuffle"], "shuffle", large),
+        variant("generated + " + SETTINGS["shuffle_rocksdb"], "shuffle_rocksdb", large),
+        variant(
+            "generated + " + SETTINGS["shuffle_rocksdb_changelog"],
+            "shuffle_rocksdb_changelog",
+            large,
+        ),
+    ]
+    print("  large state", flush=True)
+    results_large = interleaved(large_variants, runs)
+    minutes = len(list(large.glob("*.csv")))
+    out.append(f"\n### Large state: 200,000 keys, {minutes} files × 200,000 events\n")
+    out.append(
+        runs_table(
+            results_large, "hand-written, Spark defaults", extra=("checkpoint_files", "max_rss_mb")
+        )
+    )
+    out.append("\n" + timestamp_check(jobs, small))
+    return "\n".join(out)
+
+
+def timestamp_check(jobs: dict[str, Path], data: Path) -> str:
+    """What spark.sql.parquet.outputTimestampType changes for other readers of the output."""
+    import pyarrow.parquet as pq
+
+    lines = ["### Parquet timestamps as other tools see them\n"]
+    rows = []
+    for env, label in (("shuffle", "default (INT96)"), ("micros", "TIMESTAMP_MICROS")):
+        script, folder = _job(jobs[env], data, "ts")
+        run_job(label, script, folder, "--available-now", keep=True)
+        files = committed_files(folder / "data" / "output")
+        meta = pq.ParquetFile(files[0])
+        column = meta.schema.column(0)  # window.start
+        physical = column.physical_type
+        logical = str(column.logical_type)
+        arrow = pq.read_table(files[0]).schema.field("window").type
+        duck = duckdb_reads(files)
+        rows.append([label, physical, logical, str(arrow), duck])
+        shutil.rmtree(folder, ignore_errors=True)
+    lines.append(
+        table(["setting", "parquet physical type", "logical type", "pyarrow reads", "duckdb"], rows)
+    )
+    return "\n".join(lines)
+
+
+def duckdb_reads(files: list[Path]) -> str:
+    try:
+        import duckdb
+    except ImportError:
+        return "(duckdb not installed)"
+    try:
+        con = duckdb.connect()
+        kind = con.execute(
+            f'SELECT typeof("window".start) FROM read_parquet({[str(f) for f in files]!r}) LIMIT 1'
+        ).fetchone()[0]
+        return kind
+    except Exception as exc:  # noqa: BLE001 — what the tool says is the result
+        return f"error: {exc}".splitlines()[0][:80]
+
+
+# -- c) the generator -------------------------------------------------------------------------
+
+
+def bench_c(runs: int, pipelines: int) -> str:
+    print(f"c) tauro-gen on a {pipelines}-pipeline project", flush=True)
+    sys.path.insert(0, str(BENCH))
+    sys.path.insert(0, str(REPO))
+    from make_project import write_project
+
+    root = write_project(WORK / f"project-{pipelines}", pipelines)
+    cli = str(VENV_BIN / "tauro-gen")
+    results: dict[str, list[float]] = {}
+
+    def timed(name: str, *args: str, expect: tuple[int, ...] = (0,)) -> None:
+        started = time.monotonic()
+        result = subprocess.run(
+            [cli, *args, "--project", str(root)], capture_output=True, text=True, check=False
+        )
+        elapsed = time.monotonic() - started
+        if result.returncode not in expect:
+            raise RuntimeError(
+                f"tauro-gen {' '.join(args)}: exit {result.returncode}\n{result.stderr[-3000:]}"
+            )
+        results.setdefault(name, []).append(elapsed)
+        print(f"    {name:<40} {elapsed:6.2f} s", flush=True)
+
+    has_check = (
+        subprocess.run([cli, "check", "--help"], capture_output=True, check=False).returncode == 0
+    )
+    for _ in range(runs):
+        shutil.rmtree(root / "build", ignore_errors=True)
+        timed("build --all (empty build/)", "build", "--all")
+        timed("build --all (build/ up to date)", "build", "--all")
+        timed("validate", "validate")
+        if has_check:
+            timed("check (build/ up to date)", "check")
+    stages = stage_times(root)
+    out = [
+        f"## c) The generator on a {pipelines}-pipeline project\n",
+        f"`bench/make_project.py` writes {pipelines} pipelines (a quarter each: csv → parquet, "
+        "windowed aggregation, stream-static join, batch report) over 8 shared node modules, "
+        "with names of varied lengths. Each command runs as a user runs it (a subprocess, "
+        "Python start-up included).\n",
+        table(
+            ["command", "runs", "median s", "min s"],
+            [[k, len(v), median(v), min(v)] for k, v in results.items()]
+            + ([] if has_check else [["check", 0, "not available", ""]]),
+        ),
+        "\nWhere `build --all` spends its time (in-process, one run; CPU seconds of this process, "
+        "so other work on the machine does not count):\n",
+        table(["stage", "CPU s", "wall s"], [[k, c, w] for k, (c, w) in stages.items()]),
+    ]
+    return "\n".join(out)
+
+
+def stage_times(root: Path) -> dict[str, tuple[float, float]]:
+    import black
+
+    from tauro_gen import format as fmt
+    from tauro_gen.generate import load_and_validate
+    from tauro_gen.plan import job_path, plan_job
+    from tauro_gen.render import render_job
+
+    fmt._FORMATTER.__init__()  # cold caches, as in a fresh process
+    times: dict[str, tuple[float, float]] = {}
+
+    def stage(name: str, fn):
+        c, w = time.process_time(), time.perf_counter()
+        value = fn()
+        times[name] = (time.process_time() - c, time.perf_counter() - w)
+        return value
+
+    project, _ = stage("load + validate", lambda: load_and_validate(root, "base"))
+    names = sorted(project.pipelines)
+    plans = stage("plan", lambda: [plan_job(project, n, job_path(n, "base")) for n in names])
+    sources = stage("render", lambda: [render_job(p) for p in plans])
+    stage("format (tauro_gen.format)", lambda: [fmt.format_source(s) for s in sources])
+    sample = sources[:: max(1, len(sources) // 25)]
+    c, w = time.process_time(), time.perf_counter()
+    for s in sample:
+        black.format_str(s, mode=fmt.MODE)
+    scale = len(sources) / len(sample)
+    times[f"black.format_str alone (estimated from {len(sample)} jobs)"] = (
+        (time.process_time() - c) * scale,
+        (time.perf_counter() - w) * scale,
+    )
+    return times
+
+
+# -- d) latency -------------------------------------------------------------------------------
+
+
+def bench_d(runs: int, files: int) -> str:
+    print("d) file drop -> committed output latency, 1-second trigger", flush=True)
+    job = generated(BENCH / "projects" / "sales", "latency")
+    baseline = BENCH / "baselines" / "csv_to_parquet.py"
+    samples: dict[str, list[float]] = {"hand-written": [], "generated": []}
+    for i in range(runs):
+        order = [("generated", job, ()), ("hand-written", baseline, ("--trigger", "1 second"))]
+        for name, script, args in order if i % 2 == 0 else reversed(order):
+            lat = latency_session(script, args, files, seed=i)
+            samples[name] += lat
+            print(
+                f"    {name:<14} p50 {percentile(lat, 50):.2f} s  p95 {percentile(lat, 95):.2f} s",
+                flush=True,
+            )
+    rows = []
+    base = percentile(samples["hand-written"], 50)
+    for name, lat in samples.items():
+        rows.append(
+            [
+                name,
+                len(lat),
+                percentile(lat, 50),
+                percentile(lat, 95),
+                max(lat),
+                percentile(lat, 50) / base,
+            ]
+        )
+    return "\n".join(
+        [
+            "## d) Latency: file dropped → its rows committed in the output, 1-second trigger\n",
+            f"{files} files per session, one at a time, each dropped (written beside the folder, "
+            "renamed in) at a random moment 0–1 s after the previous one was committed; latency "
+            "until the sink's commit log (_spark_metadata) lists a file holding its rows, polled "
+            "every 20 ms. A first file (not counted) warms the job up.\n",
+            table(["job", "files", "p50 s", "p95 s", "max s", "p50 ratio"], rows),
+        ]
+    )
+
+
+def percentile(values: list[float], p: float) -> float:
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    k = (len(values) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def latency_session(script: Path, args: tuple[str, ...], files: int, seed: int) -> list[float]:
+    import pyarrow.parquet as pq
+
+    folder = workdir("d", None)
+    script = in_folder(script, folder)
+    inbox = folder / "data" / "input"
+    staging = folder / "data" / ".staging"
+    staging.mkdir()
+    output = folder / "data" / "output"
+    log = open(folder / "job.log", "w")  # noqa: SIM115 — closed below
+    proc = subprocess.Popen(
+        submit(script, *args),
+        cwd=folder,
+        env=spark_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    rng = random.Random(seed)
+    latencies = []
+    seen: set[Path] = set()
+    try:
+        for n in range(files + 1):
+            ids = range(n * 1000, n * 1000 + 100)
+            tmp = staging / f"{n}.csv"
+            tmp.write_text("id,date,amount\n" + "".join(f"{i},2024-01-01,1.5\n" for i in ids))
+            if n:
+                time.sleep(rng.random())
+            os.rename(tmp, inbox / f"drop-{n:03d}.csv")
+            dropped = time.monotonic()
+            deadline = dropped + (180 if n == 0 else 60)
+            while True:
+                new = [p for p in committed_files(output) if p not in seen]
+                found = False
+                for p in new:
+                    seen.add(p)
+                    if pq.ParquetFile(p).metadata.num_rows and ids.start in set(
+                        pq.read_table(p, columns=["id"]).column("id").to_pylist()
+                    ):
+                        found = True
+                if found:
+                    break
+                if proc.poll() is not None:
+                    raise RuntimeError(f"job exited:\n{(folder / 'job.log').read_text()[-3000:]}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"file {n} not committed:\n{(folder / 'job.log').read_text()[-3000:]}"
+                    )
+                time.sleep(0.02)
+            if n:
+                latencies.append(time.monotonic() - dropped)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+        log.close()
+        shutil.rmtree(folder, ignore_errors=True)
+    return latencies
+
+
+# -- e) quiet logging -------------------------------------------------------------------------
+
+
+def bench_e() -> str:
+    print("e) quiet logging", flush=True)
+    project = BENCH / "projects" / "sales"
+    data = sales_data(10_000, files=1)
+    rows = []
+    cases = [
+        ("Spark's default log4j2 profile", "base", False),
+        ("spark_conf: spark.log.level=WARN, showConsoleProgress=false", "quiet", False),
+        ("… and spark.sql.adaptive.enabled=false", "quiet_no_aqe", False),
+        ("log4j2 file at JVM start (rootLogger=error)", "base", True),
+    ]
+    for label, env, log4j in cases:
+        script, folder = _job(generated(project, env), data, "e")
+        cmd = submit(script, "--available-now", quiet=log4j)
+        started = time.monotonic()
+        result = subprocess.run(
+            cmd,
+            cwd=folder,
+            env=spark_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            check=False,
+        )
+        wall = time.monotonic() - started
+        lines = result.stdout.splitlines()
+        ours = [i for i, line in enumerate(lines) if " real_time_sales: " in line]
+        before = ours[0] if ours else len(lines)
+        spark_lines = [line for line in lines if " real_time_sales: " not in line]
+        warn = sum(1 for line in spark_lines if " WARN " in line)
+        info = sum(1 for line in spark_lines if " INFO " in line)
+        rows.append([label, len(lines), before, info, warn, len(ours), result.returncode, wall])
+        shutil.rmtree(folder, ignore_errors=True)
+    return "\n".join(
+        [
+            "## e) Quiet logging: what a job prints under plain spark-submit\n",
+            "The generated tutorial job (declared schema), one small file, availableNow, run with "
+            "`spark-submit --master local[2]` and no other option.\n",
+            table(
+                [
+                    "setting",
+                    "lines",
+                    "lines before the job's first",
+                    "Spark INFO",
+                    "Spark WARN",
+                    "job's own lines",
+                    "exit",
+                    "wall s",
+                ],
+                rows,
+            ),
+        ]
+    )
+
+
+# -- main -------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=None, help="rounds per comparison (3)")
+    parser.add_argument("--quick", action="store_true", help="1 round, small data")
+    parser.add_argument("--only", default="a,b,c,d,e", help="sections, e.g. a,c")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    runs = args.runs or (1 if args.quick else 3)
+    only = set(args.only.split(","))
+    WORK.mkdir(parents=True, exist_ok=True)
+    info = machine()
+    print(json.dumps(info, indent=1), flush=True)
+    started = time.monotonic()
+    sections = []
+    if "c" in only:
+        sections.append(bench_c(runs, 100 if args.quick else 500))
+    if "a" in only:
+        sections.append(bench_a(runs, [200_000] if args.quick else [1_000_000, 10_000_000]))
+    if "b" in only:
+        sections.append(bench_b(runs, args.quick))
+    if "d" in only:
+        sections.append(bench_d(runs, 5 if args.quick else 20))
+    if "e" in only:
+        sections.append(bench_e())
+    info["load average at end"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    info["duration"] = f"{(time.monotonic() - started) / 60:.0f} min"
+    info["command"] = "bench/run.py " + " ".join(sys.argv[1:])
+    header = [
+        "# Benchmark results\n",
+        "Written by `bench/run.py` (see bench/README.md). Medians of interleaved runs on a shared "
+        "machine: compare ratios measured in the same run, not absolute times across runs.\n",
+        "## Machine\n",
+        table(["", ""], [[k, v] for k, v in info.items()]),
+        "",
+    ]
+    args.out.write_text("\n".join(header + sections) + "\n")
+    print(f"wrote {args.out}")
+    shutil.rmtree(WORK, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
