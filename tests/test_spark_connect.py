@@ -154,9 +154,6 @@ def test_generated_batch_job_runs_over_spark_connect(project, connect_server, sp
 # pyspark 4.2's Connect client builds StreamingQueryProgress.observedMetrics from JSON as
 # Row(values=[...], schema={...}) instead of a Row with the metric's fields, so the job's
 # `observed["rows"]` raises PySparkValueError: rows. Known, reported to the template owner.
-OBSERVED_METRICS_BUG = "PySparkValueError: rows"
-
-
 def test_generated_streaming_job_runs_over_spark_connect(tutorial, connect_server, spark):
     assert tauro_gen("build", "--all", cwd=tutorial).returncode == 0
     inbox = tutorial / "data" / "input"
@@ -167,10 +164,6 @@ def test_generated_streaming_job_runs_over_spark_connect(tutorial, connect_serve
     result = run_over_connect(tutorial, server, "build/real_time_sales.py", "--available-now")
     print(f"streaming availableNow job over Connect: {time.monotonic() - started:.1f} s")
     output = result.stdout + result.stderr
-    if result.returncode != 0 and OBSERVED_METRICS_BUG in output:
-        pytest.xfail(
-            "generated progress line reads observedMetrics the classic way: " + OBSERVED_METRICS_BUG
-        )
     assert result.returncode == 0, output
     assert re.search(r"batch \d+: 2 rows in, 2 rows out", output), output
     assert spark.read.parquet(str(tutorial / "data" / "output")).count() == 2

@@ -215,15 +215,18 @@ def report_progress(queries: list[StreamingQuery], reported: dict[str, int]) -> 
             if "addBatch" not in progress.durationMs:
                 continue  # an idle trigger (no new data): not a batch
             reported[query.name] = progress.batchId
-            # File sinks report no row count; writers observe one ("rows_out") instead.
+            # File sinks report no row count; writers observe one ("rows_out") instead. It
+            # arrives as Row(rows=N), or over Spark Connect as Row(values=[N], schema=...).
             observed = progress.observedMetrics.get("rows_out")
-            rows_out = observed["rows"] if observed else progress.sink.numOutputRows
+            rows_out = observed[0] if observed else progress.sink.numOutputRows
+            if isinstance(rows_out, list):
+                rows_out = rows_out[0]
             log.info(
                 "%s batch %d: %d rows in, %s rows out, %d ms",
                 query.name,
                 progress.batchId,
                 progress.numInputRows,
-                rows_out if rows_out >= 0 else "n/a",
+                rows_out if isinstance(rows_out, int) and rows_out >= 0 else "n/a",
                 progress.batchDuration,
             )
 
