@@ -416,7 +416,7 @@ def _sink(project, pipeline, spec: OutputSpec, var: str, streaming: bool, namer:
         mode=None if streaming else (spec.mode or "error"),
         output_mode=(spec.output_mode or "append") if streaming else None,
         partition_by=tuple(spec.partition_by),
-        checkpoint=checkpoint_of(pipeline.spec.name, spec, project.checkpoint_root) if streaming else None,
+        checkpoint=_checkpoint(pipeline, spec, project, streaming),
         trigger=trigger if streaming else None,
         query_name=_query_name(pipeline.spec.name, spec) if streaming else None,
         counts_rows=streaming and (trigger is None or trigger.kind != "continuous"),
@@ -425,6 +425,15 @@ def _sink(project, pipeline, spec: OutputSpec, var: str, streaming: bool, namer:
         foreach_function=spec.foreach_code.function if spec.foreach_code else None,
         summary=spec.description or _sink_summary(spec, file_based, where),
     )
+
+
+def _checkpoint(pipeline, spec: OutputSpec, project: Project, streaming: bool) -> str | None:
+    """Every streaming query has its own checkpoint, except a memory sink: Spark cannot
+    restore one from a checkpoint (outside complete mode) and its table is gone with the
+    process anyway, so it runs on a temporary checkpoint that a restart does not reuse."""
+    if not streaming or (spec.format == "memory" and not spec.checkpoint):
+        return None
+    return checkpoint_of(pipeline.spec.name, spec, project.checkpoint_root)
 
 
 def _query_name(pipeline: str, spec: OutputSpec) -> str:

@@ -48,6 +48,12 @@ def doc(text: object) -> str:
     )
 
 
+def sentence(text: object) -> str:
+    """`doc`, ending with exactly one full stop."""
+    line = doc(text)
+    return line if line.endswith((".", "!", "?")) else line + "."
+
+
 def trigger(value: Trigger) -> str:
     if value.kind == "processing_time":
         return f"processingTime={value.interval!r}"
@@ -72,7 +78,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         autoescape=False,
     )
-    env.filters.update(py=py, doc=doc, trigger=trigger, struct=struct)
+    env.filters.update(py=py, doc=doc, sentence=sentence, trigger=trigger, struct=struct)
     return env
 
 

@@ -103,11 +103,6 @@ def test_rate_source_to_console_and_memory_until_ctrl_c(project):
     assert rows_out(log, "rate_demo.tick_console") > 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="generated memory sink sets checkpointLocation; Spark: 'This query does not support "
-    "recovering from checkpoint location' on the second start (reported for issue 5)",
-)
 def test_a_job_with_a_memory_output_can_run_again(project, spark):
     """Spark refuses to recover an append-mode memory sink from a checkpoint; a job with a
     memory output must still start a second time (the table lives in the job's session)."""

@@ -53,7 +53,7 @@ def test_tutorial_streams_files_stops_on_ctrl_c_and_resumes(spark, tutorial):
         job.close()
     log = job.log
     assert "Traceback" not in log, log
-    assert "stopped by SIGINT; restart resumes from the checkpoints" in log
+    assert "SIGINT received: stopping; a restart resumes from the checkpoints" in log
 
     rows = spark.read.parquet(str(tutorial / "data" / "output")).collect()
     assert len(rows) == 5
@@ -84,5 +84,6 @@ def test_sigterm_to_the_python_process_stops_cleanly_with_exit_0(tutorial):
         assert job.wait(timeout=60) == 0, job.log
     finally:
         job.close()
-    assert "SIGTERM received: stopping 1 query(ies)" in job.log
+    assert "SIGTERM received: stopping; a restart resumes from the checkpoints" in job.log
+    assert "stopped 1 query(ies) cleanly" in job.log
     assert "Traceback" not in job.log

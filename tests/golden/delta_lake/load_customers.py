@@ -47,7 +47,7 @@ def build_spark_session() -> SparkSession:
 
 
 def read_customer_files(spark: SparkSession) -> DataFrame:
-    """Input 'customer_files': Customer master data, a CSV drop read as a batch.."""
+    """Input 'customer_files': Customer master data, a CSV drop read as a batch."""
     path = "data/customer_files"
     options = {"header": "true"}
     return (

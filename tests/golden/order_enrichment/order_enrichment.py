@@ -217,6 +217,12 @@ class StopRequest:
     def _handle(self, signum: int, frame: object) -> None:
         if self.signal_name is None:
             self.signal_name = signal.Signals(signum).name
+            # Said now, not after the stop: under spark-submit our output goes through the
+            # JVM, which a terminal's Ctrl+C is ending at this very moment.
+            log.info(
+                "%s received: stopping; a restart resumes from the checkpoints",
+                self.signal_name,
+            )
         else:
             # A second signal: a user insisting, or spark-submit's JVM ending its Python
             # child while it shuts down after a terminal's Ctrl+C. Leave now.
@@ -231,8 +237,8 @@ class StopRequest:
         """Under spark-submit a terminal's Ctrl+C reaches the JVM (our parent) too, and
         it shuts Spark down under us. Checkpoints and the sinks' commit logs stay
         consistent, so a restart resumes where this run ended."""
-        name = self.signal_name or "a stop signal"
-        log.info("stopped by %s; restart resumes from the checkpoints", name)
+        if self.signal_name is None:  # the signal came while the session was starting
+            log.info("stopped while starting; a restart resumes from the checkpoints")
         logging.shutdown()
         os._exit(0)
 
@@ -263,16 +269,12 @@ def run_until_stopped(
                 spark.stop()
                 return 1
             log.info("query %s finished", query.name)
-    if stop.requested:
-        log.info("%s received: stopping %d query(ies)", stop.signal_name, len(pending))
-        for query in pending:
-            query.stop()
-        report_progress(queries, reported)
+    for query in pending:  # what is still running when a stop was requested
+        query.stop()
+    report_progress(queries, reported)
     spark.stop()
-    if stop.requested:
-        log.info(
-            "stopped by %s; restart resumes from the checkpoints", stop.signal_name
-        )
+    if pending:
+        log.info("stopped %d query(ies) cleanly", len(pending))
     return 0
 
 
