@@ -176,3 +176,22 @@ def wait_until(predicate, timeout: float = 90, interval: float = 0.5, what: str 
             return last
         time.sleep(interval)
     raise AssertionError(f"timed out waiting for {what} (last value: {last!r})")
+
+
+def configure(root: Path, **settings) -> None:
+    """Test-time global settings (a broker's port, a database URL) over the placeholders a
+    project commits in config/global_settings.yaml."""
+    import yaml
+
+    path = root / "config" / "global_settings.yaml"
+    values = yaml.safe_load(path.read_text())
+    values.update(settings)
+    path.write_text(yaml.safe_dump(values, sort_keys=False))
+
+
+def build(root: Path, pipeline: str) -> list[str]:
+    """`tauro-gen build`; returns the --packages of the spark-submit command it prints."""
+    result = tauro_gen("build", "--pipeline", pipeline, cwd=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    match = re.search(r"spark-submit --packages (\S+) ", result.stdout)
+    return match.group(1).split(",") if match else []

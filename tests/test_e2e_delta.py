@@ -11,7 +11,6 @@ import json
 import re
 
 import pytest
-
 from harness import SparkJob, drop_file, run_job, tauro_gen
 from infra import jars
 from infra.spark_packages import delta_packages

@@ -8,20 +8,11 @@ import json
 import re
 
 import pytest
-
-from harness import SparkJob, drop_file, run_job, tauro_gen
+from harness import SparkJob, build, drop_file, run_job
 from infra import jars
 from infra.spark_packages import postgres_jdbc_package
 
 pytestmark = [pytest.mark.spark, pytest.mark.infra]
-
-
-def build(root, pipeline: str) -> list[str]:
-    """`tauro-gen build`; returns the --packages of the printed spark-submit command."""
-    result = tauro_gen("build", "--pipeline", pipeline, cwd=root)
-    assert result.returncode == 0, result.stdout + result.stderr
-    match = re.search(r"spark-submit --packages (\S+) ", result.stdout)
-    return match.group(1).split(",") if match else []
 
 
 def rows_out(log: str, query: str) -> int:

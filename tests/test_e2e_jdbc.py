@@ -13,9 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import yaml
-
-from harness import drop_file, run_job, tauro_gen
+from harness import build, configure, drop_file, run_job
 from infra import jars
 from infra.postgres import PostgresServer
 from infra.spark_packages import postgres_jdbc_package
@@ -28,22 +26,6 @@ def postgres():
     jars.warm([postgres_jdbc_package()])
     with PostgresServer() as server:
         yield server
-
-
-def configure(root, **settings) -> None:
-    """Test-time global settings over the committed placeholders."""
-    path = root / "config" / "global_settings.yaml"
-    values = yaml.safe_load(path.read_text())
-    values.update(settings)
-    path.write_text(yaml.safe_dump(values, sort_keys=False))
-
-
-def build(root, pipeline: str) -> list[str]:
-    """`tauro-gen build`; returns the --packages of the printed spark-submit command."""
-    result = tauro_gen("build", "--pipeline", pipeline, cwd=root)
-    assert result.returncode == 0, result.stdout + result.stderr
-    match = re.search(r"spark-submit --packages (\S+) ", result.stdout)
-    return match.group(1).split(",") if match else []
 
 
 def for_postgres(root, postgres: PostgresServer, pipeline: str) -> tuple[str, list[str]]:

@@ -11,9 +11,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
-import yaml
-
-from harness import SparkJob, run_job, tauro_gen
+from harness import SparkJob, configure, run_job, tauro_gen
 from infra import jars
 from infra.kafka import KafkaBroker
 from infra.spark_packages import kafka_package
@@ -26,14 +24,6 @@ def kafka():
     jars.warm([kafka_package()])
     with KafkaBroker() as broker:
         yield broker
-
-
-def configure(root, **settings) -> None:
-    """Test-time global settings (broker address, topics) over the committed placeholders."""
-    path = root / "config" / "global_settings.yaml"
-    values = yaml.safe_load(path.read_text())
-    values.update(settings)
-    path.write_text(yaml.safe_dump(values, sort_keys=False))
 
 
 def build(root, pipeline: str) -> list[str]:

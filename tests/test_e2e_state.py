@@ -9,18 +9,15 @@ before the job exits."""
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from datetime import datetime, timezone
 
 import pytest
-import yaml
-from pyspark.sql import functions as F
-
-from harness import drop_file, run_job, tauro_gen
+from harness import build, configure, drop_file, run_job
 from infra import jars
 from infra.kafka import KafkaBroker
 from infra.spark_packages import kafka_package
+from pyspark.sql import functions as F
 
 pytestmark = [pytest.mark.spark, pytest.mark.infra]
 
@@ -30,22 +27,6 @@ def kafka():
     jars.warm([kafka_package()])
     with KafkaBroker() as broker:
         yield broker
-
-
-def configure(root, **settings) -> None:
-    """Test-time global settings over the committed placeholders."""
-    path = root / "config" / "global_settings.yaml"
-    values = yaml.safe_load(path.read_text())
-    values.update(settings)
-    path.write_text(yaml.safe_dump(values, sort_keys=False))
-
-
-def build(root, pipeline: str) -> list[str]:
-    """`tauro-gen build`; returns the --packages of the printed spark-submit command."""
-    result = tauro_gen("build", "--pipeline", pipeline, cwd=root)
-    assert result.returncode == 0, result.stdout + result.stderr
-    match = re.search(r"spark-submit --packages (\S+) ", result.stdout)
-    return match.group(1).split(",") if match else []
 
 
 def reading(sensor: str, value: float, at: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from harness import REPO, drop_file, run_job, tauro_gen
@@ -12,7 +11,6 @@ from tauro_gen.scaffold import scaffold_files
 
 # The seed tutorial is the product's user story; the repository keeps a copy so this test
 # always runs, and checks the copy against the workplace's shared/ when it is there.
-REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "docs" / "seed" / "streaming_tutorial.rst"
 SHARED_SEED = REPO.parent / "shared" / "seed" / "streaming_tutorial.rst"
 TUTORIAL_FILES = [
