@@ -460,7 +460,8 @@ class _Result:
 
 
 class _ChunkFormatter:
-    MAX_ENTRIES = 20_000
+    MAX_ENTRIES = 20_000  # per cache of texts and small results
+    MAX_TREES = 2_000  # per cache holding parsed trees and black's lines (~50 KB each)
 
     def __init__(self) -> None:
         self._info: dict[str, _Info] = {}
@@ -598,7 +599,7 @@ class _ChunkFormatter:
             only_future, names = _future_imports(node)
             features = (frozenset(black.get_features_used(node)), names, only_future)
             self._remember(self._features, text, features)
-            self._remember(self._pristine, text, node)  # formatting it will not parse again
+            self._remember(self._pristine, text, node, self.MAX_TREES)  # not parsed again
         return features
 
     def _chunk(self, text: str, info: _Info, features: tuple) -> _Result:
@@ -699,12 +700,14 @@ class _ChunkFormatter:
             one_line.append(simple and len(printed) == 1 and "\n" not in printed[0][:-1])
             as_is.append(lone_string and len(printed) == 1)
         formatted = _Formatted(lines, prefixes, contents, one_line, as_is)
-        self._remember(self._formatted, (text, features), formatted)
+        self._remember(self._formatted, (text, features), formatted, self.MAX_TREES)
         return formatted
 
-    def _remember(self, cache: dict, key, value) -> None:
-        if len(cache) >= self.MAX_ENTRIES:
+    def _remember(self, cache: dict, key, value, limit: int = MAX_ENTRIES) -> None:
+        if len(cache) >= limit:
             cache.clear()
+            if cache is self._formatted:  # results point at its lines: drop them too
+                self._exact.clear()
         cache[key] = value
 
 
