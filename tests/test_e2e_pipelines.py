@@ -4,6 +4,7 @@ and exactly-once output across a kill -9."""
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 
 import pytest
@@ -92,12 +93,14 @@ def test_kill_9_mid_stream_then_restart_gives_exactly_once_output(spark, tutoria
     job = SparkJob(tutorial, "build/real_time_sales.py")
     try:
         job.wait_for_log(r"batch 0: ")
-        for n in range(1, files):
+        for n in range(1, files // 2):
             drop_file(inbox, f"f{n:03d}.csv", csv(n))
-            if n == files // 2:
-                job.wait_for_log(r"batch [2-9]: ")
-                job.kill_9()  # JVM and Python together, mid-stream, no goodbye
-                break
+        # Spark may take all of those in one batch or several: wait for one more batch,
+        # then drop another file and kill while it is being picked up.
+        job.wait_for_log(r"batch [1-9]\d*: ")
+        drop_file(inbox, f"f{files // 2:03d}.csv", csv(files // 2))
+        time.sleep(0.5)
+        job.kill_9()  # JVM and Python together, mid-stream, no goodbye
         job.wait(timeout=60)
     finally:
         job.close()
