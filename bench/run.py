@@ -356,6 +356,14 @@ def bench_a(runs: int, sizes: list[int]) -> str:
     job = generated(BENCH / "projects" / "sales")
     tutorial = generated_tutorial()
     baseline = BENCH / "baselines" / "csv_to_parquet.py"
+    # Diagnostic: the generated job without its per-batch row count (df.observe(...)), to
+    # see what that costs.
+    unobserved = job.with_name("real_time_sales_unobserved.py")
+    text, count = re.subn(
+        r"df\.observe\([^\n]*\)\n\s*\.writeStream", "df.writeStream", job.read_text()
+    )
+    assert count == 1, "the generated writer no longer starts with df.observe(...)"
+    unobserved.write_text(text)
     out = [
         "## a) csv → parquet, availableNow: generated vs hand-written\n",
         "Same logic (the tutorial's `process_sales`), same spark-submit options (local[2], log4j2 "
@@ -372,6 +380,7 @@ def bench_a(runs: int, sizes: list[int]) -> str:
             _variant(
                 "generated, tutorial as written (schema inferred at first start)", tutorial, data
             ),
+            _variant("generated, observe() removed (diagnostic)", unobserved, data),
         ]
         results = interleaved(variants, runs)
         out.append(f"\n### {rows:,} rows ({len(list(data.glob('*.csv')))} CSV files)\n")
@@ -790,6 +799,11 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="1 round, small data")
     parser.add_argument("--only", default="a,b,c,d,e", help="sections, e.g. a,c")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="replace only these sections in an existing --out file (noted in its machine table)",
+    )
     args = parser.parse_args()
     runs = args.runs or (1 if args.quick else 3)
     only = set(args.only.split(","))
@@ -797,32 +811,51 @@ def main() -> int:
     info = machine()
     print(json.dumps(info, indent=1), flush=True)
     started = time.monotonic()
-    sections = []
+    sections = {}
     if "c" in only:
-        sections.append(bench_c(runs, 100 if args.quick else 500))
+        sections["c"] = bench_c(runs, 100 if args.quick else 500)
     if "a" in only:
-        sections.append(bench_a(runs, [200_000] if args.quick else [1_000_000, 10_000_000]))
+        sections["a"] = bench_a(runs, [200_000] if args.quick else [1_000_000, 10_000_000])
     if "b" in only:
-        sections.append(bench_b(runs, args.quick))
+        sections["b"] = bench_b(runs, args.quick)
     if "d" in only:
-        sections.append(bench_d(runs, 5 if args.quick else 20))
+        sections["d"] = bench_d(runs, 5 if args.quick else 20)
     if "e" in only:
-        sections.append(bench_e())
+        sections["e"] = bench_e()
     info["load average at end"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
     info["duration"] = f"{(time.monotonic() - started) / 60:.0f} min"
     info["command"] = "bench/run.py " + " ".join(sys.argv[1:])
-    header = [
-        "# Benchmark results\n",
-        "Written by `bench/run.py` (see bench/README.md). Medians of interleaved runs on a shared "
-        "machine: compare ratios measured in the same run, not absolute times across runs.\n",
-        "## Machine\n",
-        table(["", ""], [[k, v] for k, v in info.items()]),
-        "",
-    ]
-    args.out.write_text("\n".join(header + sections) + "\n")
+    if args.merge and args.out.exists():
+        text = merged(args.out.read_text(), sections, info)
+    else:
+        header = [
+            "# Benchmark results\n",
+            "Written by `bench/run.py` (see bench/README.md). Medians of interleaved runs on a "
+            "shared machine: compare ratios measured in the same run, not absolute times across "
+            "runs.\n",
+            "## Machine\n",
+            table(["", ""], [[k, v] for k, v in info.items()]),
+            "",
+        ]
+        text = "\n".join(header + [sections[k] for k in sorted(sections)]) + "\n"
+    args.out.write_text(text)
     print(f"wrote {args.out}")
     shutil.rmtree(WORK, ignore_errors=True)
     return 0
+
+
+def merged(existing: str, sections: dict[str, str], info: dict[str, str]) -> str:
+    """`existing` with these sections replaced, and a machine-table row saying when."""
+    parts = re.split(r"(?m)^(?=## [a-z]\) )", existing)
+    head, old = parts[0], {p[3]: p.rstrip("\n") + "\n" for p in parts[1:]}
+    old.update({k: v.rstrip("\n") + "\n" for k, v in sections.items()})
+    note = (
+        f"| sections {', '.join(sorted(sections))} re-run | {info['date']}, load average "
+        f"{info['load average at start']} → {info['load average at end']}, {info['duration']}, "
+        f"commit {info['tauro-gen commit']}: `{info['command']}` |"
+    )
+    head = head.rstrip("\n") + "\n" + note + "\n\n"
+    return head + "\n".join(old[k] for k in sorted(old))
 
 
 if __name__ == "__main__":
