@@ -139,7 +139,10 @@ def infer_ddl(fmt: str, files: list[Path], options: dict[str, str]) -> str:
         try:
             from pyspark.sql import SparkSession
 
-            existing = SparkSession.getActiveSession()
+            # A session already running in this process (tests, a notebook) is reused and left
+            # running. getActiveSession() only sees the current thread's, so also ask for the
+            # process-wide one.
+            existing = SparkSession.getActiveSession() or SparkSession._instantiatedSession
             spark = (
                 SparkSession.builder.master("local[1]")
                 .appName("tauro-gen infer-schema")
