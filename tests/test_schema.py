@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -804,23 +803,8 @@ SPARK_REJECTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def spark() -> Iterator[object]:
-    os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[1]")
-        .appName("tauro-gen-schema-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
-
-
+# `spark` is the suite's one session (conftest.py): a second getOrCreate() here would
+# return that same session, and stopping it would stop it for every later test.
 @pytest.mark.spark
 @pytest.mark.parametrize("ddl", SPARK_DDLS)
 def test_matches_spark(spark: object, ddl: str) -> None:
