@@ -216,7 +216,13 @@ def run_job(variant: str, script: Path, folder: Path, *args: str, keep: bool = F
     cmd = ["/usr/bin/time", "-f", "__rss_kb__ %M"] + submit(script, *args)
     started = time.monotonic()
     result = subprocess.run(
-        cmd, cwd=folder, env=spark_env(), capture_output=True, text=True, timeout=3600, check=False
+        cmd,
+        cwd=folder,
+        env=spark_env(),
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
     )
     wall = time.monotonic() - started
     log = result.stdout + result.stderr
@@ -247,7 +253,15 @@ def generated(project: Path, env: str = "base") -> Path:
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(project, target, ignore=shutil.ignore_patterns("build", "data", "checkpoints"))
     result = subprocess.run(
-        [str(VENV_BIN / "tauro-gen"), "build", "--all", "--env", env, "--project", str(target)],
+        [
+            str(VENV_BIN / "tauro-gen"),
+            "build",
+            "--all",
+            "--env",
+            env,
+            "--project",
+            str(target),
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -378,7 +392,9 @@ def bench_a(runs: int, sizes: list[int]) -> str:
             _variant("hand-written", baseline, data),
             _variant("generated (declared schema)", job, data),
             _variant(
-                "generated, tutorial as written (schema inferred at first start)", tutorial, data
+                "generated, tutorial as written (schema inferred at first start)",
+                tutorial,
+                data,
             ),
             _variant("generated, observe() removed (diagnostic)", unobserved, data),
         ]
@@ -416,71 +432,60 @@ def _job(script: Path, data: Path | None, name: str) -> tuple[Path, Path]:
 # -- b) windowed aggregation ------------------------------------------------------------------
 
 SETTINGS = {
-    "shuffle": "spark.sql.shuffle.partitions=2 (the cores)",
-    "rocksdb": "RocksDB state store (200 partitions)",
-    "shuffle_rocksdb": "shuffle partitions 2 + RocksDB state store",
-    "shuffle_rocksdb_changelog": "shuffle 2 + RocksDB + changelog checkpointing",
-    "micros": "shuffle 2 + parquet TIMESTAMP_MICROS",
+    "base": "generated (tauro-gen's defaults)",
+    "spark_defaults": "generated, defaults off (200 partitions, INT96)",
+    "int96": "generated, defaults but INT96 timestamps",
+    "rocksdb": "generated + RocksDB state store",
+    "rocksdb_changelog": "generated + RocksDB + changelog checkpointing",
 }
+HAND_WRITTEN = "hand-written, Spark defaults"
 
 
 def bench_b(runs: int, quick: bool) -> str:
     print("b) windowed aggregation with watermark", flush=True)
     project = BENCH / "projects" / "windowed"
     baseline = BENCH / "baselines" / "windowed.py"
-    jobs = {env: generated(project, env) for env in ["base", *SETTINGS]}
+    jobs = {env: generated(project, env) for env in SETTINGS}
     small = events_data("small", minutes=6 if quick else 10, keys=500, rows_per_minute=20_000)
     large = events_data("large", minutes=4 if quick else 6, keys=200_000, rows_per_minute=200_000)
     out = [
-        "## b) Windowed aggregation with a watermark: generated with settings vs Spark defaults\n",
+        "## b) Windowed aggregation with a watermark: tauro-gen's defaults vs Spark's\n",
         "1-minute windows per key, 1-minute watermark, append to parquet; one input file per "
         "micro-batch (maxFilesPerTrigger 1), availableNow. The hand-written job uses Spark's "
-        "defaults (200 shuffle partitions, HDFS-backed state store). Each generated variant "
-        "passes the named settings through the pipeline's `spark_conf` (bench/projects/windowed/"
-        "config/<variant>/pipelines.yaml). *checkpoint files*: files under checkpoints/ after "
-        "the run (state store deltas/snapshots, offsets, commits).\n",
+        "defaults (200 shuffle partitions, HDFS-backed state store, INT96 timestamps). The "
+        "generated job runs with tauro-gen's defaults (shuffle partitions sized to the cores, "
+        "here local[2] → 2; TIMESTAMP_MICROS), with them turned off through `spark_conf`, and "
+        "with candidate settings on top (bench/projects/windowed/config/<variant>/"
+        "pipelines.yaml). *checkpoint files*: files under checkpoints/ after the run.\n",
     ]
 
-    def variant(label: str, env: str | None, data: Path):
+    def variant(env: str | None, data: Path):
+        label = HAND_WRITTEN if env is None else SETTINGS[env]
         script = baseline if env is None else jobs[env]
         return label, lambda: run_job(label, *_job(script, data, "b"), "--available-now")
 
     small_variants = [
-        variant("hand-written, Spark defaults", None, small),
-        variant("generated, no spark_conf", "base", small),
-        variant("generated + " + SETTINGS["shuffle"], "shuffle", small),
-        variant("generated + " + SETTINGS["shuffle_rocksdb"], "shuffle_rocksdb", small),
-        variant("generated + " + SETTINGS["micros"], "micros", small),
+        variant(None, small),
+        *(variant(env, small) for env in ("spark_defaults", "base", "int96", "rocksdb")),
     ]
     print("  small state", flush=True)
     results = interleaved(small_variants, runs)
     minutes = len(list(small.glob("*.csv")))
     out.append(f"\n### Small state: 500 keys, {minutes} files × 20,000 events\n")
-    out.append(
-        runs_table(
-            results, "hand-written, Spark defaults", extra=("checkpoint_files", "max_rss_mb")
-        )
-    )
+    out.append(runs_table(results, HAND_WRITTEN, extra=("checkpoint_files", "max_rss_mb")))
 
     large_variants = [
-        variant("hand-written, Spark defaults", None, large),
-        variant("generated + " + SETTINGS["shuffle"], "shuffle", large),
-        variant("generated + " + SETTINGS["shuffle_rocksdb"], "shuffle_rocksdb", large),
-        variant(
-            "generated + " + SETTINGS["shuffle_rocksdb_changelog"],
-            "shuffle_rocksdb_changelog",
-            large,
+        variant(None, large),
+        *(
+            variant(env, large)
+            for env in ("spark_defaults", "base", "rocksdb", "rocksdb_changelog")
         ),
     ]
     print("  large state", flush=True)
     results_large = interleaved(large_variants, runs)
     minutes = len(list(large.glob("*.csv")))
     out.append(f"\n### Large state: 200,000 keys, {minutes} files × 200,000 events\n")
-    out.append(
-        runs_table(
-            results_large, "hand-written, Spark defaults", extra=("checkpoint_files", "max_rss_mb")
-        )
-    )
+    out.append(runs_table(results_large, HAND_WRITTEN, extra=("checkpoint_files", "max_rss_mb")))
     out.append("\n" + timestamp_check(jobs, small))
     return "\n".join(out)
 
@@ -491,7 +496,10 @@ def timestamp_check(jobs: dict[str, Path], data: Path) -> str:
 
     lines = ["### Parquet timestamps as other tools see them\n"]
     rows = []
-    for env, label in (("shuffle", "default (INT96)"), ("micros", "TIMESTAMP_MICROS")):
+    for env, label in (
+        ("int96", "Spark's default (INT96)"),
+        ("base", "tauro-gen's (TIMESTAMP_MICROS)"),
+    ):
         script, folder = _job(jobs[env], data, "ts")
         run_job(label, script, folder, "--available-now", keep=True)
         files = committed_files(folder / "data" / "output")
@@ -504,7 +512,16 @@ def timestamp_check(jobs: dict[str, Path], data: Path) -> str:
         rows.append([label, physical, logical, str(arrow), duck])
         shutil.rmtree(folder, ignore_errors=True)
     lines.append(
-        table(["setting", "parquet physical type", "logical type", "pyarrow reads", "duckdb"], rows)
+        table(
+            [
+                "setting",
+                "parquet physical type",
+                "logical type",
+                "pyarrow reads",
+                "duckdb",
+            ],
+            rows,
+        )
     )
     return "\n".join(lines)
 
@@ -541,7 +558,10 @@ def bench_c(runs: int, pipelines: int) -> str:
     def timed(name: str, *args: str) -> None:
         started = time.monotonic()
         result = subprocess.run(
-            [cli, *args, "--project", str(root)], capture_output=True, text=True, check=False
+            [cli, *args, "--project", str(root)],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         elapsed = time.monotonic() - started
         if result.returncode not in (0, 1):
@@ -628,7 +648,10 @@ def bench_d(runs: int, files: int) -> str:
     baseline = BENCH / "baselines" / "csv_to_parquet.py"
     samples: dict[str, list[float]] = {"hand-written": [], "generated": []}
     for i in range(runs):
-        order = [("generated", job, ()), ("hand-written", baseline, ("--trigger", "1 second"))]
+        order = [
+            ("generated", job, ()),
+            ("hand-written", baseline, ("--trigger", "1 second")),
+        ]
         for name, script, args in order if i % 2 == 0 else reversed(order):
             lat = latency_session(script, args, files, seed=i)
             samples[name] += lat

@@ -132,6 +132,7 @@ class JobPlan:
     required_env: tuple[str, ...]  # those without a default: the job refuses to start without
     pins_schema: bool
     creates_dirs: bool
+    sizes_state_partitions: bool  # see _sizes_state_partitions
     writes_jdbc_batches: bool
     packages: tuple[str, ...]  # Maven coordinates for --packages
     run_command: str
@@ -151,19 +152,29 @@ def plan_job(project: Project, pipeline_name: str, script_path: str) -> JobPlan:
     sinks = []
     for w in pipeline.order:
         for out in w.outputs:
-            sinks.append(_sink(project, pipeline, project.outputs[out], namer.var(w.node), w.streaming, namer))
+            sinks.append(
+                _sink(
+                    project, pipeline, project.outputs[out], namer.var(w.node), w.streaming, namer
+                )
+            )
     sinks_t = tuple(sinks)
     code = _code_sections(project, pipeline)
-    spark_conf = {**_connector_conf(sources, sinks), **project.spark_conf, **pipeline.spec.spark_conf}
+    user_conf = {**project.spark_conf, **pipeline.spec.spark_conf}
+    spark_conf = {**_connector_conf(sources, sinks), **_output_conf(sinks), **user_conf}
     spark_conf_t = tuple((str(k), _value(v)) for k, v in spark_conf.items())
     env_values = list(_walk_values((sources, nodes, sinks_t, spark_conf_t)))
     env_names = sorted({n for item in env_values for n in item.names})
     required_env = sorted({n for item in env_values for n in item.required})
     pins = any(s.pin_schema for s in sources)
     creates = any(s.create_dir for s in sources)
-    stdlib, third = _imports(project, pipeline, sources, sinks_t, bool(env_names), pins, creates)
+    sizes = _sizes_state_partitions(project, pipeline, user_conf)
+    stdlib, third = _imports(
+        project, pipeline, sources, sinks_t, bool(env_names), pins, creates, sizes
+    )
     packages = _packages(project, pipeline)
-    command = "spark-submit " + (f"--packages {','.join(packages)} " if packages else "") + script_path
+    command = (
+        "spark-submit " + (f"--packages {','.join(packages)} " if packages else "") + script_path
+    )
     plan = JobPlan(
         pipeline=pipeline_name,
         env=project.env,
@@ -184,6 +195,7 @@ def plan_job(project: Project, pipeline_name: str, script_path: str) -> JobPlan:
         required_env=tuple(required_env),
         pins_schema=pins,
         creates_dirs=creates,
+        sizes_state_partitions=sizes,
         writes_jdbc_batches=any(s.kind == "jdbc_batches" for s in sinks_t),
         packages=packages,
         run_command=command,
@@ -274,10 +286,41 @@ def _packages(project: Project, pipeline: ResolvedPipeline) -> tuple[str, ...]:
         found.add(packages.delta())
     for out in pipeline.outputs:
         spec = project.outputs[out]
-        driver = packages.jdbc_driver(str(spec.options.get("url", ""))) if spec.format == "jdbc" else None
+        driver = (
+            packages.jdbc_driver(str(spec.options.get("url", "")))
+            if spec.format == "jdbc"
+            else None
+        )
         if driver:
             found.add(driver[0])
     return tuple(sorted(found))
+
+
+# Parquet's INT96 timestamps (Spark's default) are deprecated in the format; other readers
+# (pyarrow, DuckDB, Trino...) expect the standard TIMESTAMP(MICROS) logical type, which Spark
+# reads back identically. bench/RESULTS.md, section b, shows what each reader sees.
+PARQUET_TIMESTAMPS = {"spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS"}
+PARQUET_WRITERS = ("parquet", "delta")
+
+# Operations whose shuffle the number of shuffle partitions sizes in a streaming query; for
+# stateful ones it is also the number of state stores, frozen into the checkpoint.
+STATE_OPERATIONS = frozenset({"aggregation", "deduplication", "join", "arbitrary_state"})
+
+
+def _output_conf(sinks) -> dict[str, Any]:
+    """Session defaults the outputs call for (a user's own spark_conf still wins)."""
+    if any(s.format in PARQUET_WRITERS for s in sinks):
+        return dict(PARQUET_TIMESTAMPS)
+    return {}
+
+
+def _sizes_state_partitions(project, pipeline, user_conf) -> bool:
+    """A streaming job whose nodes shuffle (aggregate, deduplicate, join) sizes
+    spark.sql.shuffle.partitions to its cores at start-up, unless the project sets it."""
+    if pipeline.kind != "streaming" or "spark.sql.shuffle.partitions" in user_conf:
+        return False
+    codes = [project.nodes[w.node].code for w in pipeline.order]
+    return any(STATE_OPERATIONS & set(c.operations) for c in codes if c is not None)
 
 
 def _connector_conf(sources, sinks) -> dict[str, Any]:
@@ -300,7 +343,9 @@ def _value(value: Any) -> Value:
     """Config value → what the job holds: a literal, or an EnvValue filled in at start-up."""
     if isinstance(value, str):
         refs = [
-            m for ref in REFERENCE.finditer(value) if (m := ENV_REFERENCE.match(ref.group(1).strip()))
+            m
+            for ref in REFERENCE.finditer(value)
+            if (m := ENV_REFERENCE.match(ref.group(1).strip()))
         ]
         if refs:
             names = tuple(m.group(1) for m in refs)
@@ -362,7 +407,10 @@ def _source(project: Project, pipeline: ResolvedPipeline, spec: InputSpec, namer
             f"{project.checkpoint_root}/{pipeline.spec.name}/_schemas/{spec.name}" if pin else None
         ),
         create_dir=bool(
-            spec.streaming and file_based and spec.path and _is_local_path(spec.path)
+            spec.streaming
+            and file_based
+            and spec.path
+            and _is_local_path(spec.path)
             and "${" not in spec.path
         ),
         watermark=spec.watermark,
@@ -469,7 +517,9 @@ def _code_sections(project: Project, pipeline: ResolvedPipeline) -> tuple[CodeSe
         for block in code.blocks:
             blocks.setdefault((block.source, block.name), block)
     files = list(dict.fromkeys(b.source for b in blocks.values()))
-    needs = {f: {s for b in blocks.values() if b.source == f for s, _ in b.needs} - {f} for f in files}
+    needs = {
+        f: {s for b in blocks.values() if b.source == f for s, _ in b.needs} - {f} for f in files
+    }
     ordered: list[str] = []
     while files:
         ready = [f for f in files if needs[f] <= set(ordered)] or files[:1]  # a cycle: keep order
@@ -478,13 +528,15 @@ def _code_sections(project: Project, pipeline: ResolvedPipeline) -> tuple[CodeSe
     return tuple(
         CodeSection(
             source,
-            tuple(b.text for b in sorted(blocks.values(), key=lambda b: b.line) if b.source == source),
+            tuple(
+                b.text for b in sorted(blocks.values(), key=lambda b: b.line) if b.source == source
+            ),
         )
         for source in ordered
     )
 
 
-def _imports(project, pipeline, sources, sinks, uses_env, pins, creates):
+def _imports(project, pipeline, sources, sinks, uses_env, pins, creates, sizes_partitions):
     """Exactly the imports the job uses: its scaffolding's plus the node code's."""
     refs: set[ImportRef] = {
         ImportRef("logging"),
@@ -492,6 +544,8 @@ def _imports(project, pipeline, sources, sinks, uses_env, pins, creates):
         ImportRef("pyspark.sql", "DataFrame"),
         ImportRef("pyspark.sql", "SparkSession"),
     }
+    if sizes_partitions:
+        refs.add(ImportRef("pyspark.errors", "PySparkNotImplementedError"))
     if pipeline.kind == "streaming":
         refs |= {
             ImportRef("argparse"),
@@ -577,4 +631,3 @@ def _walk_values(value: Any):
 def job_path(pipeline: str, env: str, out_dir: str = "build") -> str:
     """SPEC 4: build/<pipeline>.py, or build/<env>/<pipeline>.py outside the base env."""
     return f"{out_dir}/{pipeline}.py" if env == "base" else f"{out_dir}/{env}/{pipeline}.py"
-

@@ -12,6 +12,7 @@ import json
 import uuid
 from datetime import datetime, timezone
 
+import pyarrow.parquet as pq
 import pytest
 from harness import build, configure, drop_file, run_job
 from infra import jars
@@ -56,15 +57,17 @@ def test_windows_with_watermark_in_update_and_append_mode(kafka, project, spark)
     packages = build(root, "sensor_windows")
     assert packages == [kafka_package()]
     seen = 0
+    last_log = ""
 
     def step(*messages: str) -> tuple[list, list]:
         """Produce, run to the end; return the new update messages and all final windows."""
-        nonlocal seen
+        nonlocal seen, last_log
         kafka.produce(readings, list(messages))
         result = run_job(root, "build/sensor_windows.py", "--available-now", packages=packages)
         assert result.returncode == 0, result.stdout
         assert "query sensor_windows.window_updates finished" in result.stdout
         assert "query sensor_windows.final_windows finished" in result.stdout
+        last_log = result.stdout
         consumed = kafka.consume(updates)
         new = [(k.decode(), json.loads(v)) for k, v in consumed[seen:]]
         seen = len(consumed)
@@ -92,6 +95,12 @@ def test_windows_with_watermark_in_update_and_append_mode(kafka, project, spark)
         ("s2", window("10:00", "s2", 1, 4.0, 4.0)),
     ]
     assert final == []
+    # No spark.sql.shuffle.partitions in the project: the job sized it to its cores, and the
+    # new checkpoint recorded that number for good.
+    sized = "shuffle partitions for new checkpoints: 2 (local[2])"
+    assert sized in last_log
+    offsets = root / "checkpoints" / "sensor_windows" / "final_windows" / "offsets" / "0"
+    assert '"spark.sql.shuffle.partitions":"2"' in offsets.read_text()
 
     # Run 2: a reading still in time changes s1's 10:00 window; a reading at 10:05 moves the
     # watermark to 10:04:50, past 10:01: append mode now emits the 10:00 windows, final.
@@ -101,6 +110,12 @@ def test_windows_with_watermark_in_update_and_append_mode(kafka, project, spark)
         ("s2", window("10:05", "s2", 1, 1.0, 1.0)),
     ]
     assert final == [window("10:00", "s1", 3, 8.0, 5.0), window("10:00", "s2", 1, 4.0, 4.0)]
+    # Timestamps are written as Parquet's standard TIMESTAMP(MICROS), not deprecated INT96.
+    part = next((root / "data" / "final_windows").glob("part-*.parquet"))
+    schema = pq.ParquetFile(part).schema
+    column = schema.column(schema.names.index("window_start"))
+    unit = json.loads(column.logical_type.to_json())["timeUnit"]
+    assert (column.physical_type, unit) == ("INT64", "microseconds")
 
     # Run 3: a reading for 10:00 is now late (behind the watermark) and is dropped: no
     # update, the final figures stand. 10:07 moves the watermark past 10:06: 10:05 is final.
