@@ -807,22 +807,20 @@ def _trigger_text(trigger: dict | None) -> str:
     return str(trigger["kind"])
 
 
+def _unset(key: str, manifest: dict) -> str:
+    if key == "spark.sql.shuffle.partitions" and manifest.get("sizes_shuffle_partitions"):
+        return "(not set: the job's cores at first start, or spark-submit --conf)"
+    return "(not set: Spark's default or spark-submit --conf)"
+
+
 def _conf_findings(pipeline: str, old: dict, new: dict, pairs) -> list[Finding]:
     oc, nc = old.get("spark_conf", {}), new.get("spark_conf", {})
     findings = []
     for key in sorted(set(oc) | set(nc)):
         if oc.get(key) == nc.get(key):
             continue
-        old_value = (
-            _show(oc[key])
-            if key in oc
-            else "(not set: Spark's default or spark-submit --conf)"
-        )
-        new_value = (
-            _show(nc[key])
-            if key in nc
-            else "(not set: Spark's default or spark-submit --conf)"
-        )
+        old_value = _show(oc[key]) if key in oc else _unset(key, old)
+        new_value = _show(nc[key]) if key in nc else _unset(key, new)
         text = f"{key}: {old_value} -> {new_value}"
         if key in CHECKPOINT_CONF and pairs:
             for old_sink, new_sink in pairs:

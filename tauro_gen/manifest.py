@@ -93,6 +93,7 @@ def manifest_of(plan: JobPlan, source: str | None = None) -> dict:
         "script": plan.script_path,
         "digests": {"plan": plan.digest},
         "spark_conf": {key: _plain(value) for key, value in plan.spark_conf},
+        "sizes_shuffle_partitions": plan.sizes_state_partitions,
         "env_vars": list(plan.env_names),
         "packages": list(plan.packages),
         "sources": [_source_entry(s) for s in plan.sources],
