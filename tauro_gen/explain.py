@@ -219,8 +219,8 @@ def explain_rows(raw: RawProject, project: Project, plan: JobPlan) -> list[Row]:
     rows.append(
         Row(
             ("job", "spark_conf"),
-            {k: _plain(v) for k, v in plan.spark_conf},
-            "global_settings spark_conf, then the pipeline's",
+            {setting.key: _plain(setting.value) for setting in plan.spark_conf},
+            "tauro-gen's defaults, then global_settings spark_conf, then the pipeline's",
         )
     )
     rows.append(

@@ -92,7 +92,7 @@ def manifest_of(plan: JobPlan, source: str | None = None) -> dict:
         "kind": plan.kind,
         "script": plan.script_path,
         "digests": {"plan": plan.digest},
-        "spark_conf": {key: _plain(value) for key, value in plan.spark_conf},
+        "spark_conf": {setting.key: _plain(setting.value) for setting in plan.spark_conf},
         "sizes_shuffle_partitions": plan.sizes_state_partitions,
         "env_vars": list(plan.env_names),
         "packages": list(plan.packages),

@@ -112,6 +112,13 @@ class ImportLine:
 
 
 @dataclass(frozen=True)
+class SessionSetting:
+    key: str
+    value: Value
+    why: str | None  # set for a default tauro-gen adds, printed above it; None: the user's
+
+
+@dataclass(frozen=True)
 class JobPlan:
     pipeline: str
     env: str
@@ -121,7 +128,8 @@ class JobPlan:
     description: str
     app_name: str
     script_path: str  # where the job is written, relative to the project
-    spark_conf: tuple[tuple[str, Value], ...]
+    spark_conf: tuple[SessionSetting, ...]
+    session_notes: tuple[str, ...]  # why the job's session has the defaults tauro-gen added
     sources: tuple[Source, ...]
     nodes: tuple[NodeCall, ...]
     sinks: tuple[Sink, ...]
@@ -159,9 +167,15 @@ def plan_job(project: Project, pipeline_name: str, script_path: str) -> JobPlan:
             )
     sinks_t = tuple(sinks)
     code = _code_sections(project, pipeline)
-    user_conf = {**project.spark_conf, **pipeline.spec.spark_conf}
-    spark_conf = {**_connector_conf(sources, sinks), **_output_conf(sinks), **user_conf}
-    spark_conf_t = tuple((str(k), _value(v)) for k, v in spark_conf.items())
+    user_conf = {str(k): v for k, v in {**project.spark_conf, **pipeline.spec.spark_conf}.items()}
+    defaults = {**_connector_conf(sources, sinks), **_output_conf(sinks)}
+    spark_conf_t = tuple(
+        SessionSetting(key, _value(value), why)
+        for key, (value, why) in {
+            **defaults,
+            **{k: (v, None) for k, v in user_conf.items()},
+        }.items()
+    )
     env_values = list(_walk_values((sources, nodes, sinks_t, spark_conf_t)))
     env_names = sorted({n for item in env_values for n in item.names})
     required_env = sorted({n for item in env_values for n in item.required})
@@ -185,6 +199,7 @@ def plan_job(project: Project, pipeline_name: str, script_path: str) -> JobPlan:
         app_name=f"tauro-gen:{pipeline_name}",
         script_path=script_path,
         spark_conf=spark_conf_t,
+        session_notes=tuple(dict.fromkeys(s.why for s in spark_conf_t if s.why)),
         sources=sources,
         nodes=nodes,
         sinks=sinks_t,
@@ -300,6 +315,10 @@ def _packages(project: Project, pipeline: ResolvedPipeline) -> tuple[str, ...]:
 # (pyarrow, DuckDB, Trino...) expect the standard TIMESTAMP(MICROS) logical type, which Spark
 # reads back identically. bench/RESULTS.md, section b, shows what each reader sees.
 PARQUET_TIMESTAMPS = {"spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS"}
+PARQUET_TIMESTAMPS_WHY = (
+    "Parquet timestamps as TIMESTAMP(MICROS), the type other readers expect: Spark's default,"
+    " INT96, is deprecated (a tauro-gen default; spark_conf overrides it)."
+)
 PARQUET_WRITERS = ("parquet", "delta")
 
 # Operations whose shuffle the number of shuffle partitions sizes in a streaming query; for
@@ -307,10 +326,13 @@ PARQUET_WRITERS = ("parquet", "delta")
 STATE_OPERATIONS = frozenset({"aggregation", "deduplication", "join", "arbitrary_state"})
 
 
-def _output_conf(sinks) -> dict[str, Any]:
-    """Session defaults the outputs call for (a user's own spark_conf still wins)."""
+def _output_conf(sinks) -> dict[str, tuple[Any, str]]:
+    """Session defaults the outputs call for, each with why (a user's spark_conf still wins)."""
     if any(s.format in PARQUET_WRITERS for s in sinks):
-        return dict(PARQUET_TIMESTAMPS)
+        return {
+            key: (value, PARQUET_TIMESTAMPS_WHY)
+            for key, value in PARQUET_TIMESTAMPS.items()
+        }
     return {}
 
 
@@ -323,10 +345,10 @@ def _sizes_state_partitions(project, pipeline, user_conf) -> bool:
     return any(STATE_OPERATIONS & set(c.operations) for c in codes if c is not None)
 
 
-def _connector_conf(sources, sinks) -> dict[str, Any]:
-    """Session settings a connector needs (a user's own spark_conf still wins)."""
+def _connector_conf(sources, sinks) -> dict[str, tuple[Any, str]]:
+    """Session settings a connector needs, each with why (a user's spark_conf still wins)."""
     if any(s.format == "delta" for s in (*sources, *sinks)):
-        return dict(packages.DELTA_CONF)
+        return {key: (value, "Delta Lake's SQL extension and catalog.") for key, value in packages.DELTA_CONF}
     return {}
 
 

@@ -79,7 +79,11 @@ def test_interpolation_shows_what_was_written(project):
         "# config/global_settings.yaml:2:18"
     )
     assert line_of(text, "trigger:").endswith("# config/outputs.yaml:7:7")
-    assert line_of(text, "spark_conf: {spark.sql.shuffle.partitions: 4}")
+    assert line_of(
+        text,
+        "spark_conf: {spark.sql.parquet.outputTimestampType: TIMESTAMP_MICROS, "
+        "spark.sql.shuffle.partitions: 4}",
+    )
 
 
 def test_env_references_stay_references(tmp_path, monkeypatch):
