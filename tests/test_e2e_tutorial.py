@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
+import pyarrow.parquet as pq
 import pytest
 from harness import SparkJob, drop_file, tauro_gen, wait_until
 
@@ -58,6 +59,10 @@ def test_tutorial_streams_files_stops_on_ctrl_c_and_resumes(spark, tutorial):
     rows = spark.read.parquet(str(tutorial / "data" / "output")).collect()
     assert len(rows) == 5
     assert all(r.processed_at is not None for r in rows)
+    # processed_at is written as Parquet's standard TIMESTAMP(MICROS), not deprecated INT96
+    # (pyarrow would read INT96 as nanoseconds): a default tauro-gen adds.
+    part = next((tutorial / "data" / "output").glob("part-*.parquet"))
+    assert pq.read_schema(part).field("processed_at").type.unit == "us"
     assert {r.id: r.day_of_week for r in rows} == {1: 2, 2: 2, 3: 2, 4: 3, 5: 3}  # Mon, Tue
 
     # Restart on the same checkpoint: old files are not read again, the new one is.

@@ -1,7 +1,10 @@
 """Smoke tests of the real external systems used by the end-to-end tests.
 
 Each test starts real processes: a Kafka broker (KRaft), a PostgreSQL server, spark-submit.
-Run them with ``pytest -m infra tests/infra``.
+Run them with ``pytest -m infra tests/infra``. The three spark-submit ones are marked
+``smoke`` and left out of the default run (the end-to-end tests go through the same
+connectors with generated jobs); run them when a connector or the infra changes:
+``pytest -m smoke tests/infra``.
 """
 
 from __future__ import annotations
@@ -161,6 +164,7 @@ spark.stop()
 
 
 @pytest.mark.spark
+@pytest.mark.smoke
 def test_spark_submit_reads_kafka_into_parquet(kafka: KafkaBroker, tmp_path: Path) -> None:
     kafka.create_topic("smoke-spark", partitions=1)
     kafka.produce("smoke-spark", MESSAGES, keys=["k1", "k2", "k3"])
@@ -218,6 +222,7 @@ spark.stop()
 
 
 @pytest.mark.spark
+@pytest.mark.smoke
 def test_spark_submit_writes_kafka_and_postgres(
     kafka: KafkaBroker, postgres: PostgresServer, tmp_path: Path
 ) -> None:
@@ -254,6 +259,7 @@ spark.stop()
 
 
 @pytest.mark.spark
+@pytest.mark.smoke
 def test_spark_submit_delta_round_trip(tmp_path: Path) -> None:
     proc = run_spark_submit(
         tmp_path, DELTA_ROUND_TRIP, [str(tmp_path / "table")], delta_packages(), delta_conf_args()
