@@ -81,10 +81,38 @@ class _Tree:
         self.data = data
         self.key_locs = key_locs
         self.value_locs = value_locs
+        self._under: dict[int, dict[tuple, list]] = {}
+
+    def locations_under(self, prefix: tuple) -> list[tuple[dict, tuple, Location]]:
+        """(table, path, location) of every key and value inside `prefix`. Indexed by prefix
+        length on first use: a file of N entries is scanned once, not N times."""
+        n = len(prefix)
+        if n not in self._under:
+            index: dict[tuple, list] = {}
+            for table in (self.key_locs, self.value_locs):
+                for path, loc in table.items():
+                    if len(path) >= n:
+                        index.setdefault(path[:n], []).append((table, path, loc))
+            self._under[n] = index
+        return self._under[n].get(prefix, [])
 
 
 def _loc(display: str, mark: yaml.Mark) -> Location:
     return Location(display, mark.line + 1, mark.column + 1)
+
+
+# libyaml reads a big project ~10x faster; its error messages are terser than PyYAML's, so a
+# file it refuses is read again by the pure-Python parser for the message users see.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
+
+
+def _compose(text: str) -> yaml.Node | None:
+    if _FAST_LOADER is not None:
+        try:
+            return yaml.compose(text, Loader=_FAST_LOADER)
+        except yaml.YAMLError:
+            pass
+    return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
 def _parse(path: Path, display: str, report: Report) -> _Tree | None:
@@ -99,7 +127,7 @@ def _parse(path: Path, display: str, report: Report) -> _Tree | None:
         )
         return None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = _compose(text)
     except RecursionError:
         report.error(
             "TG100",
@@ -549,13 +577,9 @@ def load_project(root: Path, env: str = "base") -> tuple[RawProject, Report]:
 
 def _copy_locs(raw: RawProject, tree: _Tree, tree_path: tuple, target: tuple) -> None:
     n = len(tree_path)
-    for table_src, table_dst in (
-        (tree.key_locs, raw.key_locs),
-        (tree.value_locs, raw.value_locs),
-    ):
-        for path, loc in table_src.items():
-            if path[:n] == tree_path:
-                table_dst[target + path[n:]] = loc
+    for table, path, loc in tree.locations_under(tree_path):
+        destination = raw.key_locs if table is tree.key_locs else raw.value_locs
+        destination[target + path[n:]] = loc
 
 
 def _merge_entry(raw, section, name, entry, tree, tree_path, overlay: bool) -> None:

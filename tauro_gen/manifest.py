@@ -17,6 +17,7 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -297,9 +298,8 @@ class _CodeIndex:
         self.blocks: dict[str, tuple[str, ast.AST]] = {}
         for section in plan.code:
             for text in section.texts:
-                try:
-                    tree = ast.parse(text)
-                except SyntaxError:
+                tree = _parsed(text)
+                if tree is None:
                     continue
                 for name in _bound_names(tree):
                     self.blocks.setdefault(name, (text, tree))
@@ -313,11 +313,7 @@ class _CodeIndex:
             if current in order or current not in self.blocks:
                 continue
             order.append(current)
-            tree = self.blocks[current][1]
-            used = sorted(
-                {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-                & set(self.blocks)
-            )
+            used = sorted(_names_in(self.blocks[current][0]) & set(self.blocks))
             todo.extend(u for u in used if u not in order)
         return order
 
@@ -341,9 +337,31 @@ class _CodeIndex:
             if text in seen_texts:
                 continue
             seen_texts.add(text)
-            bound = _parameters(tree, name, params or {}) if block == name else {}
-            calls.extend(_calls(tree, bound))
+            if block == name:
+                calls.extend(_calls(tree, _parameters(tree, name, params or {})))
+            else:
+                calls.extend(_unbound_calls(text))
         return calls
+
+
+# Pipelines of one project share node code: each block is parsed and read once per process
+# (the trees are only read, never changed).
+@lru_cache(maxsize=4096)
+def _parsed(text: str) -> ast.AST | None:
+    try:
+        return ast.parse(text)
+    except SyntaxError:
+        return None
+
+
+@lru_cache(maxsize=4096)
+def _names_in(text: str) -> frozenset[str]:
+    return frozenset(n.id for n in ast.walk(_parsed(text)) if isinstance(n, ast.Name))
+
+
+@lru_cache(maxsize=4096)
+def _unbound_calls(text: str) -> tuple[_Call, ...]:
+    return tuple(_calls(_parsed(text), {}))
 
 
 def _parameters(

@@ -101,6 +101,7 @@ class SourceIndex:
         self.root = Path(root)
         self.search_roots = [self.root, self.root / "src"]
         self._modules: dict[Path, _Module] = {}
+        self._collected: dict[tuple[Path, str], NodeCode] = {}
 
     # -- locating modules ---------------------------------------------------------------
     def module_file(self, dotted: str) -> Path | None:
@@ -204,7 +205,14 @@ class SourceIndex:
 
     # -- collecting code ----------------------------------------------------------------
     def collect(self, mod: _Module, func: str) -> NodeCode:
-        """The function plus everything module-level it needs, dependencies first."""
+        """The function plus everything module-level it needs, dependencies first. Pipelines
+        share node functions: each is collected once per build."""
+        key = (mod.path, func)
+        if key not in self._collected:
+            self._collected[key] = self._collect(mod, func)
+        return self._collected[key]
+
+    def _collect(self, mod: _Module, func: str) -> NodeCode:
         blocks: list[CodeBlock] = []
         imports: list[ImportRef] = []
         seen: dict[tuple[Path, str], tuple[str, str] | None] = {}
