@@ -567,7 +567,7 @@ def _imports(project, pipeline, sources, sinks, uses_env, pins, creates, sizes_p
         ImportRef("pyspark.sql", "SparkSession"),
     }
     if sizes_partitions:
-        refs.add(ImportRef("pyspark.errors", "PySparkNotImplementedError"))
+        refs.add(ImportRef("pyspark.errors", "PySparkAttributeError"))
     if pipeline.kind == "streaming":
         refs |= {
             ImportRef("argparse"),

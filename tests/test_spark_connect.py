@@ -152,8 +152,7 @@ def test_generated_batch_job_runs_over_spark_connect(project, connect_server, sp
 
 
 # pyspark 4.2's Connect client builds StreamingQueryProgress.observedMetrics from JSON as
-# Row(values=[...], schema={...}) instead of a Row with the metric's fields, so the job's
-# `observed["rows"]` raises PySparkValueError: rows. Known, reported to the template owner.
+# Row(values=[...], schema={...}); the job's progress line reads both that and the classic Row.
 def test_generated_streaming_job_runs_over_spark_connect(tutorial, connect_server, spark):
     assert tauro_gen("build", "--all", cwd=tutorial).returncode == 0
     inbox = tutorial / "data" / "input"
@@ -167,3 +166,31 @@ def test_generated_streaming_job_runs_over_spark_connect(tutorial, connect_serve
     assert result.returncode == 0, output
     assert re.search(r"batch \d+: 2 rows in, 2 rows out", output), output
     assert spark.read.parquet(str(tutorial / "data" / "output")).count() == 2
+
+
+def test_a_stateful_job_leaves_shuffle_partitions_to_the_connect_server(
+    project, connect_server, spark
+):
+    """A stream-stream join: the job sizes shuffle partitions to its cores under
+    spark-submit, but a Connect client has no SparkContext to count them and must not fail
+    looking for one."""
+    root = project("streaming_join")
+    assert tauro_gen("build", "--all", cwd=root).returncode == 0
+    assert "def size_shuffle_partitions" in (root / "build" / "click_attribution.py").read_text()
+    drop_file(
+        root / "data" / "impressions",
+        "imp.json",
+        '{"ad_id": 1, "campaign": "spring", "impression_time": "2024-05-01T10:00:00"}\n',
+    )
+    drop_file(
+        root / "data" / "clicks",
+        "clicks.json",
+        '{"click_ad_id": 1, "click_time": "2024-05-01T10:01:00", "user_id": "u1"}\n',
+    )
+    server = connect_server(root)
+    result = run_over_connect(root, server, "build/click_attribution.py", "--available-now")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "shuffle partitions for new checkpoints" not in output
+    rows = spark.read.parquet(str(root / "data" / "attributed")).collect()
+    assert [(r.ad_id, r.user_id) for r in rows] == [(1, "u1")]
