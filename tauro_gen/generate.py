@@ -43,7 +43,7 @@ PARALLEL_FROM = 16
 
 def generate(project: Project, pipelines: list[str], out_dir: str = "build") -> list[GeneratedJob]:
     tasks = [(name, job_path(name, project.env, out_dir)) for name in pipelines]
-    workers = min(_cores(), len(tasks) // (PARALLEL_FROM // 2))
+    workers = _cores() if len(tasks) >= PARALLEL_FROM else 1
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return [_generate_one(project, name, path) for name, path in tasks]
     global _FORKED_PROJECT

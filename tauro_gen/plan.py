@@ -168,13 +168,13 @@ def plan_job(project: Project, pipeline_name: str, script_path: str) -> JobPlan:
     sinks_t = tuple(sinks)
     code = _code_sections(project, pipeline)
     user_conf = {str(k): v for k, v in {**project.spark_conf, **pipeline.spec.spark_conf}.items()}
-    defaults = {**_connector_conf(sources, sinks), **_output_conf(sinks)}
+    settings = {
+        **_connector_conf(sources, sinks),
+        **_output_conf(sinks),
+        **{key: (value, None) for key, value in user_conf.items()},
+    }
     spark_conf_t = tuple(
-        SessionSetting(key, _value(value), why)
-        for key, (value, why) in {
-            **defaults,
-            **{k: (v, None) for k, v in user_conf.items()},
-        }.items()
+        SessionSetting(key, _value(value), why) for key, (value, why) in settings.items()
     )
     env_values = list(_walk_values((sources, nodes, sinks_t, spark_conf_t)))
     env_names = sorted({n for item in env_values for n in item.names})
