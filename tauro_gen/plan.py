@@ -169,6 +169,7 @@ def plan_job(project: Project, pipeline_name: str, script_path: str) -> JobPlan:
     code = _code_sections(project, pipeline)
     user_conf = {str(k): v for k, v in {**project.spark_conf, **pipeline.spec.spark_conf}.items()}
     settings = {
+        **_logging_conf(),
         **_connector_conf(sources, sinks),
         **_output_conf(sinks),
         **{key: (value, None) for key, value in user_conf.items()},
@@ -316,14 +317,24 @@ def _packages(project: Project, pipeline: ResolvedPipeline) -> tuple[str, ...]:
 # reads back identically. bench/RESULTS.md, section b, shows what each reader sees.
 PARQUET_TIMESTAMPS = {"spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS"}
 PARQUET_TIMESTAMPS_WHY = (
-    "Parquet timestamps as TIMESTAMP(MICROS), the type other readers expect: Spark's default,"
-    " INT96, is deprecated (a tauro-gen default; spark_conf overrides it)."
+    "Parquet timestamps as TIMESTAMP(MICROS), the type other readers expect (Spark's default,"
+    " INT96, is deprecated)."
 )
 PARQUET_WRITERS = ("parquet", "delta")
 
 # Operations whose shuffle the number of shuffle partitions sizes in a streaming query; for
 # stateful ones it is also the number of state stores, frozen into the checkpoint.
 STATE_OPERATIONS = frozenset({"aggregation", "deduplication", "join", "arbitrary_state"})
+
+
+# Under spark-submit Spark logs ~190 INFO lines for a small job, and draws progress bars, around
+# the job's own few lines (bench/RESULTS.md, section e). WARN still shows every problem.
+QUIET_LOGS = {"spark.log.level": "WARN", "spark.ui.showConsoleProgress": "false"}
+QUIET_LOGS_WHY = "Spark's log at WARN and no progress bars: the job's own lines stand out."
+
+
+def _logging_conf() -> dict[str, tuple[Any, str]]:
+    return {key: (value, QUIET_LOGS_WHY) for key, value in QUIET_LOGS.items()}
 
 
 def _output_conf(sinks) -> dict[str, tuple[Any, str]]:

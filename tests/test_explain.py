@@ -81,7 +81,8 @@ def test_interpolation_shows_what_was_written(project):
     assert line_of(text, "trigger:").endswith("# config/outputs.yaml:7:7")
     assert line_of(
         text,
-        "spark_conf: {spark.sql.parquet.outputTimestampType: TIMESTAMP_MICROS, "
+        "spark_conf: {spark.log.level: WARN, spark.ui.showConsoleProgress: \"false\", "
+        "spark.sql.parquet.outputTimestampType: TIMESTAMP_MICROS, "
         "spark.sql.shuffle.partitions: 4}",
     )
 
