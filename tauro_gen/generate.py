@@ -39,10 +39,6 @@ def load_and_validate(root: Path, env: str) -> tuple[Project | None, Report]:
 # most of the time, and each job is independent). Output does not depend on it: every stage is
 # a pure function of the project, and results come back in the order asked.
 PARALLEL_FROM = 16
-# Jobs generated before forking, to warm the formatter cache the workers inherit: with none,
-# two workers spent ~40% more CPU in all than one process (each warming its own cache); with
-# 16 of 500, ~15% more (CPU seconds on the bench c project).
-WARM_UP = 16
 
 
 def generate(project: Project, pipelines: list[str], out_dir: str = "build") -> list[GeneratedJob]:
@@ -50,22 +46,16 @@ def generate(project: Project, pipelines: list[str], out_dir: str = "build") -> 
     workers = _cores() if len(tasks) >= PARALLEL_FROM else 1
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return [_generate_one(project, name, path) for name, path in tasks]
-    # A sample of jobs spread over the list is generated here first: the forked workers then
-    # share a formatter cache that already holds most of the code jobs have in common.
-    step = max(1, len(tasks) // WARM_UP)
-    done = {i: _generate_one(project, *tasks[i]) for i in range(0, len(tasks), step)}
-    rest = [task for i, task in enumerate(tasks) if i not in done]
     global _FORKED_PROJECT
     _FORKED_PROJECT = project  # inherited by the forked workers, never pickled
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             # Neighbouring pipelines tend to share code: contiguous slices keep each worker's
             # formatter cache warm.
-            chunk = max(1, len(rest) // (workers * 4))
-            made = iter(pool.starmap(_generate_forked, rest, chunksize=chunk))
+            chunk = max(1, len(tasks) // (workers * 4))
+            return pool.starmap(_generate_forked, tasks, chunksize=chunk)
     finally:
         _FORKED_PROJECT = None
-    return [done[i] if i in done else next(made) for i in range(len(tasks))]
 
 
 _FORKED_PROJECT: Project | None = None
