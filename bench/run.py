@@ -876,8 +876,11 @@ def merged(existing: str, sections: dict[str, str], info: dict[str, str]) -> str
         f"{info['load average at start']} → {info['load average at end']}, {info['duration']}, "
         f"commit {info['tauro-gen commit']}: `{info['command']}` |"
     )
-    head = head.rstrip("\n") + "\n" + note + "\n\n"
-    return head + "\n".join(old[k] for k in sorted(old))
+    # The note goes at the end of the machine table (the head may go on with other text).
+    table_end = re.search(r"(?ms)^## Machine\n.*?^\|.*?\n(?!\|)", head)
+    at = table_end.end() if table_end else len(head.rstrip("\n")) + 1
+    head = head[:at] + note + "\n" + head[at:]
+    return head.rstrip("\n") + "\n\n" + "\n".join(old[k] for k in sorted(old))
 
 
 if __name__ == "__main__":
