@@ -370,14 +370,7 @@ def bench_a(runs: int, sizes: list[int]) -> str:
     job = generated(BENCH / "projects" / "sales")
     tutorial = generated_tutorial()
     baseline = BENCH / "baselines" / "csv_to_parquet.py"
-    # Diagnostic: the generated job without its per-batch row count (df.observe(...)), to
-    # see what that costs.
-    unobserved = job.with_name("real_time_sales_unobserved.py")
-    text, count = re.subn(
-        r"df\.observe\([^\n]*\)\n\s*\.writeStream", "df.writeStream", job.read_text()
-    )
-    assert count == 1, "the generated writer no longer starts with df.observe(...)"
-    unobserved.write_text(text)
+    unobserved = without_observe(job)
     out = [
         "## a) csv → parquet, availableNow: generated vs hand-written\n",
         "Same logic (the tutorial's `process_sales`), same spark-submit options (local[2], log4j2 "
@@ -403,6 +396,18 @@ def bench_a(runs: int, sizes: list[int]) -> str:
         out.append(runs_table(results, "hand-written", extra=("max_rss_mb",)))
         out.append("")
     return "\n".join(out)
+
+
+def without_observe(job: Path) -> Path:
+    """Diagnostic: the generated job without its per-batch row count (df.observe(...)), to
+    see what that costs."""
+    unobserved = job.with_name(job.stem + "_unobserved.py")
+    text, count = re.subn(
+        r"df\.observe\([^\n]*\)\n\s*\.writeStream", "df.writeStream", job.read_text()
+    )
+    assert count == 1, "the generated writer no longer starts with df.observe(...)"
+    unobserved.write_text(text)
+    return unobserved
 
 
 def generated_tutorial() -> Path:
@@ -641,21 +646,26 @@ def stage_times(root: Path) -> dict[str, tuple[float, float]]:
 # -- d) latency -------------------------------------------------------------------------------
 
 
+UNOBSERVED = "generated, observe() removed"
+
+
 def bench_d(runs: int, files: int) -> str:
     print("d) file drop -> committed output latency, 1-second trigger", flush=True)
     job = generated(BENCH / "projects" / "sales", "latency")
     baseline = BENCH / "baselines" / "csv_to_parquet.py"
-    samples: dict[str, list[float]] = {"hand-written": [], "generated": []}
+    unobserved = without_observe(job)
+    samples: dict[str, list[float]] = {"hand-written": [], "generated": [], UNOBSERVED: []}
     for i in range(runs):
         order = [
             ("generated", job, ()),
             ("hand-written", baseline, ("--trigger", "1 second")),
+            (UNOBSERVED, unobserved, ()),
         ]
         for name, script, args in order if i % 2 == 0 else reversed(order):
             lat = latency_session(script, args, files, seed=i)
             samples[name] += lat
             print(
-                f"    {name:<14} p50 {percentile(lat, 50):.2f} s  p95 {percentile(lat, 95):.2f} s",
+                f"    {name:<30} p50 {percentile(lat, 50):.2f} s  p95 {percentile(lat, 95):.2f} s",
                 flush=True,
             )
     rows = []
