@@ -169,9 +169,7 @@ def plan_job(project: Project, pipeline_name: str, script_path: str) -> JobPlan:
     code = _code_sections(project, pipeline)
     user_conf = {str(k): v for k, v in {**project.spark_conf, **pipeline.spec.spark_conf}.items()}
     settings = {
-        **_logging_conf(),
-        **_connector_conf(sources, sinks),
-        **_output_conf(sinks),
+        **_session_defaults(sources, sinks),
         **{key: (value, None) for key, value in user_conf.items()},
     }
     spark_conf_t = tuple(
@@ -333,18 +331,15 @@ QUIET_LOGS = {"spark.log.level": "WARN", "spark.ui.showConsoleProgress": "false"
 QUIET_LOGS_WHY = "Spark's log at WARN and no progress bars: the job's own lines stand out."
 
 
-def _logging_conf() -> dict[str, tuple[Any, str]]:
-    return {key: (value, QUIET_LOGS_WHY) for key, value in QUIET_LOGS.items()}
-
-
-def _output_conf(sinks) -> dict[str, tuple[Any, str]]:
-    """Session defaults the outputs call for, each with why (a user's spark_conf still wins)."""
+def _session_defaults(sources, sinks) -> dict[str, tuple[Any, str]]:
+    """The settings tauro-gen adds to a job's session, each with why (a user's spark_conf
+    still wins, key by key)."""
+    groups = [(QUIET_LOGS, QUIET_LOGS_WHY)]
+    if any(s.format == "delta" for s in (*sources, *sinks)):
+        groups.append((dict(packages.DELTA_CONF), "Delta Lake's SQL extension and catalog."))
     if any(s.format in PARQUET_WRITERS for s in sinks):
-        return {
-            key: (value, PARQUET_TIMESTAMPS_WHY)
-            for key, value in PARQUET_TIMESTAMPS.items()
-        }
-    return {}
+        groups.append((PARQUET_TIMESTAMPS, PARQUET_TIMESTAMPS_WHY))
+    return {key: (value, why) for settings, why in groups for key, value in settings.items()}
 
 
 def _sizes_state_partitions(project, pipeline, user_conf) -> bool:
@@ -354,13 +349,6 @@ def _sizes_state_partitions(project, pipeline, user_conf) -> bool:
         return False
     codes = [project.nodes[w.node].code for w in pipeline.order]
     return any(STATE_OPERATIONS & set(c.operations) for c in codes if c is not None)
-
-
-def _connector_conf(sources, sinks) -> dict[str, tuple[Any, str]]:
-    """Session settings a connector needs, each with why (a user's spark_conf still wins)."""
-    if any(s.format == "delta" for s in (*sources, *sinks)):
-        return {key: (value, "Delta Lake's SQL extension and catalog.") for key, value in packages.DELTA_CONF}
-    return {}
 
 
 def _identifier(name: str) -> str:
