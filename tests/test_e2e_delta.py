@@ -8,10 +8,9 @@ small spark-submit helper (DELTA_TOOL) with the same package."""
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
-from harness import SparkJob, drop_file, run_job, tauro_gen
+from harness import SparkJob, build, drop_file, run_job
 from infra import jars
 from infra.spark_packages import delta_packages
 
@@ -70,15 +69,6 @@ def table_rows(delta_tool, table) -> tuple[list[dict], list[str]]:
     rows = [json.loads(line[4:]) for line in lines if line.startswith("ROW ")]
     history = [json.loads(line[8:]) for line in lines if line.startswith("HISTORY ")]
     return rows, [h["operation"] for h in sorted(history, key=lambda h: h["version"])]
-
-
-def build(root, pipeline: str) -> list[str]:
-    """`tauro-gen build`; returns the --packages of the printed spark-submit command."""
-    result = tauro_gen("build", "--pipeline", pipeline, cwd=root)
-    assert result.returncode == 0, result.stdout + result.stderr
-    match = re.search(r"spark-submit --packages (\S+) ", result.stdout)
-    assert match, f"no --packages in the printed command:\n{result.stdout}"
-    return match.group(1).split(",")
 
 
 def test_file_stream_into_delta_is_exactly_once_across_a_kill_9(project, delta_tool):
@@ -180,6 +170,7 @@ def test_streaming_read_of_a_delta_table_written_by_a_batch_pipeline(project, sp
 def test_change_data_feed_from_the_first_version(project, spark, delta_tool):
     root = project("delta_lake")
     packages = build(root, "account_changes")
+    assert packages == delta_packages()
     table = root / "data" / "delta" / "accounts"
     delta_tool("accounts-v0-v3", table)  # create (CDF on), insert 3, update 2, delete 3
 

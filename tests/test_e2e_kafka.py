@@ -5,13 +5,12 @@ and no loss and no duplicates in a file sink across a kill -9 of a job reading K
 from __future__ import annotations
 
 import json
-import re
 import time
 import uuid
 from decimal import Decimal
 
 import pytest
-from harness import SparkJob, configure, run_job, tauro_gen
+from harness import SparkJob, build, configure, run_job
 from infra import jars
 from infra.kafka import KafkaBroker
 from infra.spark_packages import kafka_package
@@ -24,15 +23,6 @@ def kafka():
     jars.warm([kafka_package()])
     with KafkaBroker() as broker:
         yield broker
-
-
-def build(root, pipeline: str) -> list[str]:
-    """`tauro-gen build`; returns the --packages of the spark-submit command it prints."""
-    result = tauro_gen("build", "--pipeline", pipeline, cwd=root)
-    assert result.returncode == 0, result.stdout + result.stderr
-    match = re.search(r"spark-submit --packages (\S+) ", result.stdout)
-    assert match, f"no --packages in the printed command:\n{result.stdout}"
-    return match.group(1).split(",")
 
 
 def topics(kafka: KafkaBroker, partitions: int = 1, **names: str) -> dict[str, str]:
@@ -104,6 +94,7 @@ def test_parsed_kafka_values_keep_the_message_metadata(kafka, project, spark):
     names = topics(kafka, partitions=2, orders_topic="orders-meta")
     configure(root, kafka_bootstrap=kafka.bootstrap, **names)
     packages = build(root, "orders_archive")
+    assert packages == [kafka_package()]
     before = time.time()
     kafka.produce(
         names["orders_topic"],
@@ -141,6 +132,7 @@ def test_kafka_without_value_format_gives_sparks_raw_columns(kafka, project, spa
     names = topics(kafka, raw_topic="raw")
     configure(root, kafka_bootstrap=kafka.bootstrap, **names)
     packages = build(root, "raw_archive")
+    assert packages == [kafka_package()]
     kafka.produce(names["raw_topic"], ["not json", '{"a": 1}', "é"], keys=["x", None, "z"])
     result = run_job(root, "build/raw_archive.py", "--available-now", packages=packages)
     assert result.returncode == 0, result.stdout
@@ -159,6 +151,7 @@ def test_kill_9_mid_stream_then_restart_loses_and_repeats_nothing(kafka, project
     names = topics(kafka, partitions=2, orders_topic="orders-kill")
     configure(root, kafka_bootstrap=kafka.bootstrap, **names)
     packages = build(root, "orders_archive")
+    assert packages == [kafka_package()]
     first, second = 2000, 1000  # maxOffsetsPerTrigger: 250 -> several batches before the kill
     kafka.produce(
         names["orders_topic"],
