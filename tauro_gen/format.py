@@ -328,55 +328,71 @@ class _Slot:
     unchanged: bool = False  # black printed the string body as it was in the key
 
 
+def _replaceable(text: str) -> list[re.Match] | None:
+    """The tokens of `text` a shape replaces, in order: names black does not read, and
+    strings (None when a name is glued to a string, which is not Python)."""
+    tokens = []
+    for m in _TOKENS.finditer(text):
+        kind = _kind(m)
+        if kind == "?":
+            return None
+        if kind == "s" or (kind == "n" and m.group() not in _LITERAL_NAMES):
+            tokens.append(m)
+    return tokens
+
+
 def _template(key: str, contents: list[list[str]]) -> list[list[list]] | None:
     """Black's output for a shape, cut where the originals go back (None if a token does not
     come out of black where it went in)."""
-    key_names = []
-    key_bodies = []
-    for m in _TOKENS.finditer(key):
-        kind = _kind(m)
-        if kind == "n" and m.group() not in _LITERAL_NAMES:
-            key_names.append(m.group())
-        elif kind == "s":
-            key_bodies.append(_string_parts(m.group())[1])
-        elif kind == "?":
-            return None
+    key_tokens = _replaceable(key)
+    if key_tokens is None:
+        return None
+    key_names = [m.group() for m in key_tokens if m.lastgroup == "n"]
+    key_bodies = [_string_parts(m.group())[1] for m in key_tokens if m.lastgroup != "n"]
     names = strings = 0
-    template = []
-    for line_contents in contents:
-        line_parts = []
-        for content in line_contents:
-            parts: list = []
-            position = 0
-            for m in _TOKENS.finditer(content):
-                kind = _kind(m)
-                if kind == "?":
-                    return None
-                if kind == "n":
-                    if m.group() in _LITERAL_NAMES:
-                        continue
-                    if names >= len(key_names) or m.group() != key_names[names]:
-                        return None
-                    parts.append(content[position : m.start()])
-                    parts.append(_Slot(names, None))
-                    names += 1
-                elif kind == "s":
-                    if strings >= len(key_bodies):
-                        return None
-                    head, body, tail = _string_parts(m.group())
-                    unchanged = body == key_bodies[strings]
-                    parts.append(content[position : m.start()])
-                    parts.append(_Slot(None, strings, m.group(), head, body, tail, unchanged))
-                    strings += 1
-                else:
-                    continue
-                position = m.end()
-            parts.append(content[position:])
-            line_parts.append(parts)
-        template.append(line_parts)
-    if names != len(key_names) or strings != len(key_bodies):
+
+    def slot_for(m: re.Match) -> _Slot | None:
+        nonlocal names, strings
+        if m.lastgroup == "n":
+            if names >= len(key_names) or m.group() != key_names[names]:
+                return None
+            names += 1
+            return _Slot(names - 1, None)
+        if strings >= len(key_bodies):
+            return None
+        head, body, tail = _string_parts(m.group())
+        unchanged = body == key_bodies[strings]
+        strings += 1
+        return _Slot(None, strings - 1, m.group(), head, body, tail, unchanged)
+
+    template = [_cut_all(line_contents, slot_for) for line_contents in contents]
+    if None in template or names != len(key_names) or strings != len(key_bodies):
         return None
     return template
+
+
+def _cut_all(texts: list[str], slot_for) -> list[list] | None:
+    cut = [_cut(text, slot_for) for text in texts]
+    return None if None in cut else cut
+
+
+def _cut(text: str, slot_for) -> list | None:
+    """`text` cut at its replaceable tokens: the text between them, and for each token what
+    `slot_for(match)` puts in its place (None if a token is not where it should be)."""
+    tokens = _replaceable(text)
+    if tokens is None:
+        return None
+    parts: list = []
+    position = 0
+    for m in tokens:
+        slot = slot_for(m)
+        if slot is None:
+            return None
+        parts.append(text[position : m.start()])
+        parts.append(slot)
+        position = m.end()
+    parts.append(text[position:])
+    return parts
 
 
 def _fill(template: list[list[list]], shape: _Shape):
@@ -415,10 +431,14 @@ def _fill(template: list[list[list]], shape: _Shape):
 def _restore_body(body: str, original: str, short: bool) -> str | None:
     """Black re-indents a docstring or pads it with a space; it touches nothing else."""
     pieces = _RUN.findall(original) if short else _NOT_SPECIAL.findall(original)
-    if body.count("x") != len(pieces) or _NOT_SPECIAL.sub("", body.replace("x", "")):
+    between = body.split("x")
+    if len(between) != len(pieces) + 1 or _NOT_SPECIAL.search("".join(between)):
         return None
-    it = iter(pieces)
-    return "".join(next(it) if c == "x" else c for c in body)
+    out = [between[0]]
+    for piece, after in zip(pieces, between[1:]):
+        out.append(piece)
+        out.append(after)
+    return "".join(out)
 
 
 # -- black, one chunk at a time --------------------------------------------------------------
@@ -446,7 +466,11 @@ class _Formatted:
     contents: list[list[str]]  # what black printed for each logical line
     one_line: list[bool]  # printed as it is because it fits (nothing else could split it)
     as_is: list[bool]  # a lone one-line string: printed as it is, fits or not
+    # Each line's leaves and comments as black's line generator left them, before splitting
+    # mutated them: a line can be split again with other names in it (see _substituted).
+    pristine: list[tuple]
     template: list | None | bool = False  # for a shape key (None: unusable; False: not yet)
+    slots: list | None | bool = False  # per line, its placeholder leaves (see _leaf_slots)
 
 
 @dataclass(frozen=True)
@@ -457,6 +481,9 @@ class _Result:
     contents: list[list[str]]  # what black prints for the chunk itself, per logical line
     shape: _Shape | None  # the shape used, if any
     strings: tuple[str | None, ...]  # the string bodies as printed (for the second pass)
+    # The shape's key printed the way this chunk is printed: `contents` with the key's
+    # placeholders instead of the originals (None: the key's own output, formatted.contents).
+    key_contents: list[list[str]] | None = None
 
 
 class _ChunkFormatter:
@@ -469,11 +496,22 @@ class _ChunkFormatter:
         self._pristine: dict[str, Node] = {}  # parsed for features, not formatted yet
         self._formatted: dict[tuple, _Formatted] = {}
         self._exact: dict[tuple, _Result] = {}
+        self._line_splits: dict[tuple, list | None] = {}  # see _substituted
         # How chunks were formatted (bench/ reports it): from the exact-text cache, by a
         # shape (carried from the first pass, short, mixed, exact-length), by black; and
         # sources that went to black whole.
         self.stats = dict.fromkeys(
-            ("cached", "carried", "short", "mixed", "exact_length", "black", "fallback"), 0
+            (
+                "cached",
+                "carried",
+                "short",
+                "substituted",
+                "mixed",
+                "exact_length",
+                "black",
+                "fallback",
+            ),
+            0,
         )
 
     def format(self, source: str) -> str:
@@ -529,7 +567,7 @@ class _ChunkFormatter:
         """Black's second pass reads this chunk as we printed it: record that text's shape
         (black's output for the placeholder version, same names, same strings), so the pass
         finds it instead of scanning the text again."""
-        key_contents = result.formatted.contents
+        key_contents = result.key_contents or result.formatted.contents
 
         def printed(contents: list[list[str]]) -> str:
             parts = ["".join(contents[0]), "\n" * blocks[0].after]
@@ -653,11 +691,13 @@ class _ChunkFormatter:
         limit = MODE.line_length + 1  # and the newline
         rejected_names: set[str] = set()
         rejected_strings: set[int] = set()
+        rejected_lines: list[int] = []
         for index, line_parts in enumerate(formatted.template):
             if formatted.as_is[index] or (
                 formatted.one_line[index] and len(contents[index][0]) <= limit
             ):
                 continue
+            rejected = False
             for parts in line_parts:
                 for part in parts:
                     if part.__class__ is str:
@@ -666,14 +706,108 @@ class _ChunkFormatter:
                         name = shape.names[part.name]
                         if name not in shape.exact_names:
                             rejected_names.add(name)
+                            rejected = True
                     elif (
                         shape.strings[part.string] is not None
                         and not shape.exact_strings[part.string]
                     ):
                         rejected_strings.add(part.string)
-        if rejected_names or rejected_strings:
-            return None, (frozenset(rejected_names), frozenset(rejected_strings))
+                        rejected = True
+            if rejected:
+                rejected_lines.append(index)
+        if rejected_lines:
+            split = self._substituted(formatted, shape, rejected_lines, features)
+            if split is None:
+                return None, (frozenset(rejected_names), frozenset(rejected_strings))
+            self.stats["substituted"] += 1
+            contents = list(contents)
+            key_contents = list(formatted.contents)
+            for index, (printed, key_printed) in split.items():
+                contents[index] = printed
+                key_contents[index] = key_printed
+            return _Result(formatted, contents, shape, strings, key_contents), None
         return _Result(formatted, contents, shape, strings), None
+
+    def _substituted(
+        self, formatted: _Formatted, shape: _Shape, indexes: list[int], features: tuple
+    ) -> dict[int, tuple[list[str], list[str]]] | None:
+        """Black's output for some logical lines of the original chunk, and the same split
+        with the key's placeholders (for the second pass), from the lines
+        black's line generator made of its shape (None when a line cannot be rebuilt).
+
+        Black decides how to split a line by its leaves' kinds and widths, never by what a
+        name or a string says (names black reads, such as keywords, are never replaced),
+        and its line generator's work on a name or a string does not depend on its width,
+        except for the closing quotes of a long multi-line docstring (excluded below). So
+        the shape's line, with stand-ins of the originals' widths in its leaves, splits
+        exactly as the original line would, without parsing the original; and that split,
+        kept per line and widths, serves every line of the same shape and widths.
+        """
+        if formatted.slots is False:
+            formatted.slots = _leaf_slots(formatted, shape.key)
+        if formatted.slots is None:
+            return None
+        split: dict[int, tuple[list[str], list[str]]] = {}
+        for index in indexes:
+            slots = formatted.slots[index]
+            values: list[str] = []  # the original of each slot, as black prints it
+            stand_ins: list[str] = []
+            for leaf, kind, occurrence in slots:
+                if kind == "n":
+                    name = shape.names[occurrence]
+                    values.append(name)
+                    stand_ins.append(_stand_in_name(len(name)))
+                    continue
+                original = shape.strings[occurrence]
+                if original is None:  # left as it was in the key
+                    values.append(leaf.value)
+                    stand_ins.append(leaf.value)
+                    continue
+                head, body, tail = _string_parts(leaf.value)
+                real = _restore_body(body, original, not shape.exact_strings[occurrence])
+                if real is None or (
+                    "\n" in body and not _closing_quotes_fit(body, real, len(tail))
+                ):
+                    return None
+                values.append(head + real + tail)
+                stand_ins.append(head + _NOT_SPECIAL.sub("x", real) + tail)
+            key = (shape.key, features, index, tuple(stand_ins))
+            template = self._line_splits.get(key, False)
+            if template is False:
+                template = self._split_line(formatted, index, stand_ins, features)
+                self._remember(self._line_splits, key, template)
+            if template is None:
+                return None
+            placeholders = [leaf.value for leaf, _, _ in slots]
+            split[index] = (_fill_line(template, values), _fill_line(template, placeholders))
+        return split
+
+    @staticmethod
+    def _split_line(
+        formatted: _Formatted, index: int, stand_ins: list[str], features: tuple
+    ) -> list[list] | None:
+        """Black's split of the shape's line `index` with `stand_ins` in its slots, as
+        printed lines of text and slot numbers (None if a slot does not come out of black
+        where it went in)."""
+        slots = formatted.slots[index]
+        try:
+            for (leaf, _, _), value in zip(slots, stand_ins):
+                leaf.value = value
+            line = formatted.lines[index]
+            printed = [str(out) for out in transform_line(line, mode=MODE, features=features[1])]
+        finally:
+            _restore(formatted.pristine[index])
+        slot = 0
+
+        def slot_for(m: re.Match) -> int | None:
+            nonlocal slot
+            if slot >= len(stand_ins) or m.group() != stand_ins[slot]:
+                return None
+            slot += 1
+            return slot - 1
+
+        template = _cut_all(printed, slot_for)
+        return template if slot == len(stand_ins) else None
 
     def _formatted_chunk(self, text: str, features: tuple) -> _Formatted:
         cached = self._formatted.get((text, features))
@@ -683,7 +817,7 @@ class _ChunkFormatter:
         line_features, split_features = features
         generator = LineGenerator(mode=MODE, features=set(line_features))
         tracker = EmptyLineTracker(mode=MODE)  # consumes prefixes exactly as black does
-        lines, prefixes, contents, one_line, as_is = [], [], [], [], []
+        lines, prefixes, contents, one_line, as_is, pristine = [], [], [], [], [], []
         for line in generator.visit(node):
             prefixes.append(line.leaves[0].prefix if line.leaves else "")
             simple = _simple(line)
@@ -694,12 +828,15 @@ class _ChunkFormatter:
                 and not line.comments
             )
             tracker.maybe_empty_lines(line)
+            snapshot = _snapshot(line)
             printed = [str(out) for out in transform_line(line, mode=MODE, features=split_features)]
+            _restore(snapshot)
+            pristine.append(snapshot)
             lines.append(line)
             contents.append(printed)
             one_line.append(simple and len(printed) == 1 and "\n" not in printed[0][:-1])
             as_is.append(lone_string and len(printed) == 1)
-        formatted = _Formatted(lines, prefixes, contents, one_line, as_is)
+        formatted = _Formatted(lines, prefixes, contents, one_line, as_is, pristine)
         self._remember(self._formatted, (text, features), formatted, self.MAX_TREES)
         return formatted
 
@@ -709,6 +846,90 @@ class _ChunkFormatter:
             if cache is self._formatted:  # results point at its lines: drop them too
                 self._exact.clear()
         cache[key] = value
+
+
+def _snapshot(line: Line) -> tuple:
+    """What splitting a line changes in its leaves and comments, to put back afterwards:
+    brackets made visible, bracket depths, prefixes, comment kinds, and the leaves' places
+    in the tree (black's "second opinion" on a split replaces them with copies)."""
+    leaves = [
+        (
+            leaf,
+            leaf.value,
+            leaf.prefix,
+            leaf.bracket_depth,
+            leaf.opening_bracket,
+            leaf.parent,
+            leaf.parent.children.index(leaf) if leaf.parent is not None else -1,
+        )
+        for leaf in line.leaves
+    ]
+    comments = [
+        (comment, comment.type, comment.value, comment.prefix)
+        for attached in line.comments.values()
+        for comment in attached
+    ]
+    return leaves, comments
+
+
+def _restore(snapshot: tuple) -> None:
+    leaves, comments = snapshot
+    for leaf, value, prefix, depth, opening, parent, index in leaves:
+        if parent is not None and leaf.parent is not parent:
+            parent.set_child(index, leaf)
+        leaf.value = value
+        leaf.prefix = prefix
+        leaf.bracket_depth = depth
+        leaf.opening_bracket = opening
+    for comment, kind, value, prefix in comments:
+        comment.type = kind
+        comment.value = value
+        comment.prefix = prefix
+
+
+def _leaf_slots(formatted: _Formatted, key: str) -> list | None:
+    """Per logical line, its leaves that hold a placeholder name or a string of the key:
+    (leaf, "n", occurrence of the name) or (leaf, "s", index of the string) — None when
+    the leaves do not match the key's tokens one for one."""
+    key_tokens = _replaceable(key)
+    if key_tokens is None:
+        return None
+    key_names = [m.group() for m in key_tokens if m.lastgroup == "n"]
+    strings = len(key_tokens) - len(key_names)
+    names = seen_strings = 0
+    slots = []
+    for line in formatted.lines:
+        line_slots = []
+        for leaf in line.leaves:
+            if leaf.type == token.NAME and leaf.value not in _LITERAL_NAMES:
+                if names >= len(key_names) or leaf.value != key_names[names]:
+                    return None
+                line_slots.append((leaf, "n", names))
+                names += 1
+            elif leaf.type == token.STRING:
+                line_slots.append((leaf, "s", seen_strings))
+                seen_strings += 1
+        slots.append(line_slots)
+    if names != len(key_names) or seen_strings != strings:
+        return None
+    return slots
+
+
+def _fill_line(template: list[list], values: list[str]) -> list[str]:
+    return ["".join(p if p.__class__ is str else values[p] for p in parts) for parts in template]
+
+
+def _stand_in_name(length: int) -> str:
+    """A name of `length` characters that black has no reason to read."""
+    return "Q" + "a" * (length - 1)
+
+
+def _closing_quotes_fit(body: str, real: str, quotes: int) -> bool:
+    """Black puts the closing quotes of a multi-line docstring on a line of their own
+    when they would make its last line too long: a decision by width, so the key and
+    the original must both be clear of it."""
+    limit = MODE.line_length - quotes
+    return len(body.rsplit("\n", 1)[-1]) <= limit and len(real.rsplit("\n", 1)[-1]) <= limit
 
 
 def _simple(line: Line) -> bool:
