@@ -11,8 +11,11 @@ chunk is reused:
 2. by its *shape*: names and string contents replaced by short placeholders. A logical line
    that black prints as it is, because it fits, is printed from its tokens alone; so the cached
    shape is reused when every line, with the real names put back, still fits;
-3. by its shape with placeholders of the original lengths (black decides by widths, never by
-   what a name says), for chunks with lines black splits.
+3. for a line that does not fit, or that black splits anyway: by splitting the shape's own
+   parsed line again with stand-ins of the originals' widths in its leaves (black decides by
+   kinds and widths, never by what a name says), kept per line and widths. So a new width
+   costs one `transform_line`, not a parse of the whole chunk;
+4. failing that, by the shape with placeholders of the original lengths on those lines.
 
 Black's own code does the rest as `format_str` would: the blank lines between statements come
 from replaying black's `EmptyLineTracker` over the file's lines, and the target versions (which
