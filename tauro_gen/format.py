@@ -520,18 +520,21 @@ class _ChunkFormatter:
     def format(self, source: str) -> str:
         if not _unsupported(source):
             try:
-                once = self._format_once(source, carry_over=True)
+                once, printed = self._format_once(_split(source))
                 if once != source:  # black's second pass, as format_str does
-                    once = self._format_once(once, carry_over=False)
+                    once, _ = self._format_once(printed, carry_over=False)
                 return once
             except _Fallback:
                 pass
         self.stats["fallback"] += 1
         return black.format_str(source, mode=MODE)
 
-    def _format_once(self, source: str, carry_over: bool) -> str:
-        """black's `_format_str_once`, chunk by chunk."""
-        chunks = _split(source)
+    def _format_once(
+        self, chunks: list[_Chunk], carry_over: bool = True
+    ) -> tuple[str, list[_Chunk]]:
+        """black's `_format_str_once`, chunk by chunk: the text, and its chunks as `_split`
+        would cut it (each statement is printed where it was, so the second pass need not
+        look for them again)."""
         for chunk in chunks[1:]:
             if _starts_with_string(chunk.text):
                 raise _Fallback("a top-level string that is not the module docstring")
@@ -556,38 +559,31 @@ class _ChunkFormatter:
         if not blocks:
             raise _Fallback("nothing to format")
         blocks[-1].after = 0
-        for start, result in results if carry_over else ():
-            if result.shape is not None:
-                self._carry_over(result, blocks[start : start + len(result.contents)])
-        return "".join(
+        printed_chunks = []
+        for start, result in results:
+            own = blocks[start : start + len(result.contents)]
+            text = _printed(result.contents, own)
+            blank = own[0].before + (blocks[start - 1].after if start else 0)
+            printed_chunks.append(_Chunk(blank, text))
+            if carry_over and result.shape is not None:
+                self._carry_over(result, own, text)
+        once = "".join(
             [
                 "\n" * block.before + "".join(block.content_lines) + "\n" * block.after
                 for block in blocks
             ]
         )
+        return once, printed_chunks
 
-    def _carry_over(self, result: _Result, blocks: list) -> None:
-        """Black's second pass reads this chunk as we printed it: record that text's shape
-        (black's output for the placeholder version, same names, same strings), so the pass
-        finds it instead of scanning the text again."""
-        key_contents = result.key_contents or result.formatted.contents
-
-        def printed(contents: list[list[str]]) -> str:
-            parts = ["".join(contents[0]), "\n" * blocks[0].after]
-            for index in range(1, len(blocks)):
-                block = blocks[index]
-                parts.append("\n" * block.before)
-                parts.append("".join(contents[index]))
-                parts.append("\n" * block.after)
-            parts[-1] = ""  # the last block's lines after belong before the next chunk
-            return "".join(parts)
-
-        text = printed(result.contents)
+    def _carry_over(self, result: _Result, blocks: list, text: str) -> None:
+        """Black's second pass reads this chunk as we printed it (`text`): record that
+        text's shape (black's output for the placeholder version, same names, same
+        strings), so the pass finds it instead of scanning the text again."""
         if text in self._info:
             return
         shape = result.shape
         carried = _Shape(
-            printed(key_contents),
+            _printed(result.key_contents or result.formatted.contents, blocks),
             shape.names,
             result.strings,
             shape.exact_names,
@@ -933,6 +929,19 @@ def _closing_quotes_fit(body: str, real: str, quotes: int) -> bool:
     the original must both be clear of it."""
     limit = MODE.line_length - quotes
     return len(body.rsplit("\n", 1)[-1]) <= limit and len(real.rsplit("\n", 1)[-1]) <= limit
+
+
+def _printed(contents: list[list[str]], blocks: list) -> str:
+    """A chunk's lines as its blocks print them, without the blank lines around it (the last
+    block's lines after belong before the next chunk)."""
+    parts = ["".join(contents[0]), "\n" * blocks[0].after]
+    for index in range(1, len(blocks)):
+        block = blocks[index]
+        parts.append("\n" * block.before)
+        parts.append("".join(contents[index]))
+        parts.append("\n" * block.after)
+    parts[-1] = ""
+    return "".join(parts)
 
 
 def _simple(line: Line) -> bool:

@@ -1,4 +1,5 @@
-"""The generator end to end: load → validate → plan → render → format, for the CLI and tests.
+"""The generator end to end: load → validate → plan → render → format, for the CLI and tests
+(and each job's manifest, derived from its plan).
 
 This module only sequences the stages; each stage lives in its own module and never calls
 back into an earlier one.
@@ -14,6 +15,7 @@ from pathlib import Path
 from .diagnostics import Report
 from .format import format_source
 from .load import load_project
+from .manifest import manifest_of, to_json
 from .model import Project
 from .plan import JobPlan, job_path, plan_job
 from .render import render_job
@@ -26,6 +28,7 @@ class GeneratedJob:
     path: str  # relative to the project root
     plan: JobPlan
     source: str
+    manifest: str  # the JSON of build/<pipeline>.manifest.json (manifest.py)
 
 
 def load_and_validate(root: Path, env: str) -> tuple[Project | None, Report]:
@@ -67,7 +70,8 @@ def _generate_forked(name: str, path: str) -> GeneratedJob:
 
 def _generate_one(project: Project, name: str, path: str) -> GeneratedJob:
     plan = plan_job(project, name, path)
-    return GeneratedJob(name, path, plan, format_source(render_job(plan)))
+    source = format_source(render_job(plan))
+    return GeneratedJob(name, path, plan, source, to_json(manifest_of(plan, source)))
 
 
 def _cores() -> int:

@@ -133,10 +133,7 @@ def manifest_files(jobs, root: Path | None = None) -> dict[Path, str]:
     """{path: text} of the manifests of generated jobs (GeneratedJob objects), to write
     beside their scripts; `root` is the project root the job paths are relative to."""
     base = Path(root) if root is not None else Path(".")
-    return {
-        base / manifest_path(job.path): to_json(manifest_of(job.plan, job.source))
-        for job in jobs
-    }
+    return {base / manifest_path(job.path): job.manifest for job in jobs}
 
 
 # --------------------------------------------------------------------------------------------
@@ -338,7 +335,7 @@ class _CodeIndex:
                 continue
             seen_texts.add(text)
             if block == name:
-                calls.extend(_calls(tree, _parameters(tree, name, params or {})))
+                calls.extend(_function_calls(text, name, json.dumps(params or {}, sort_keys=True)))
             else:
                 calls.extend(_unbound_calls(text))
         return calls
@@ -362,6 +359,14 @@ def _names_in(text: str) -> frozenset[str]:
 @lru_cache(maxsize=4096)
 def _unbound_calls(text: str) -> tuple[_Call, ...]:
     return tuple(_calls(_parsed(text), {}))
+
+
+@lru_cache(maxsize=4096)
+def _function_calls(text: str, name: str, params_json: str) -> tuple[_Call, ...]:
+    """The calls of function `name` in block `text` called with these params (as JSON: many
+    pipelines call one node function with the same params)."""
+    tree = _parsed(text)
+    return tuple(_calls(tree, _parameters(tree, name, json.loads(params_json))))
 
 
 def _parameters(

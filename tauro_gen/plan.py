@@ -13,7 +13,7 @@ import json
 import keyword
 import re
 import sys
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import dataclass, is_dataclass
 from typing import Any
 
 from . import __version__, packages
@@ -229,7 +229,7 @@ def _with_digest(plan: JobPlan) -> JobPlan:
 
 def _plain(value: Any) -> Any:
     if is_dataclass(value):
-        return {k: _plain(v) for k, v in asdict(value).items()}
+        return {k: _plain(getattr(value, k)) for k in value.__dataclass_fields__}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):

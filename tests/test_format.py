@@ -106,3 +106,18 @@ def test_real_world_code_formats_as_black_does():
         longer = re.sub(r"\b([a-z][a-z0-9]*_[a-z0-9_]+)\b", r"\1_xyz", text)
         for source in (text, longer):
             assert formatter.format(source) == black.format_str(source, mode=fmt.MODE)
+
+
+def test_the_second_pass_gets_the_chunks_split_would_cut():
+    """The first pass hands its output to the second already cut into statements; the cut
+    must be the one `_split` makes of that output, blank lines and comments included."""
+    formatter = fmt._ChunkFormatter()
+    sources = [*_site_files(40), *_rendered_jobs(REPO)]
+    for source in sources:
+        if fmt._unsupported(source):
+            continue
+        try:
+            once, printed = formatter._format_once(fmt._split(source))
+        except fmt._Fallback:
+            continue
+        assert printed == fmt._split(once)
