@@ -102,9 +102,15 @@ class SourceIndex:
         self.search_roots = [self.root, self.root / "src"]
         self._modules: dict[Path, _Module] = {}
         self._collected: dict[tuple[Path, str], NodeCode] = {}
+        self._files: dict[str, Path | None] = {}
 
     # -- locating modules ---------------------------------------------------------------
     def module_file(self, dotted: str) -> Path | None:
+        if dotted not in self._files:  # many nodes share a module: look it up once
+            self._files[dotted] = self._find_module_file(dotted)
+        return self._files[dotted]
+
+    def _find_module_file(self, dotted: str) -> Path | None:
         parts = dotted.split(".")
         for base in self.search_roots:
             candidate = base.joinpath(*parts)

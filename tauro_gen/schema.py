@@ -18,6 +18,7 @@ import difflib
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, NoReturn, TypeGuard
 
 __all__ = [
@@ -864,6 +865,12 @@ def parse_ddl(text: str) -> StructType:
     """
     if not isinstance(text, str):
         raise TypeError(f"parse_ddl expects a string, got {type(text).__name__}")
+    return _parse_ddl(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse_ddl(text: str) -> StructType:
+    # Inputs of one project often share a schema; the result is immutable.
     return _Parser(text).schema()
 
 

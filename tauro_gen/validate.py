@@ -872,9 +872,14 @@ def validate_project(raw: RawProject) -> tuple[Project | None, Report]:
     for output in outputs.values():
         _resolve_foreach_batch(output, sources, raw, report)
 
+    # Implicit wiring picks "the" input/output of the project: inline ones belong to their node.
+    declared = (
+        sorted(n for n in raw.sections["inputs"] if n not in inline),
+        sorted(n for n in raw.sections["outputs"] if n not in inline),
+    )
     pipelines: dict[str, ResolvedPipeline] = {}
     for spec in pipeline_specs.values():
-        resolved = _wire(spec, nodes, unwired, inputs, outputs, raw, report, inline)
+        resolved = _wire(spec, nodes, unwired, inputs, outputs, raw, report, declared)
         if resolved is not None:
             pipelines[spec.name] = resolved
     _check_across_pipelines(pipelines, inputs, outputs, raw, report, checkpoint_root)
@@ -1676,7 +1681,7 @@ def _check_arity(node: NodeSpec, wired: int, raw: RawProject, report: Report) ->
 # --------------------------------------------------------------------------------------------
 
 
-def _wire(spec: PipelineSpec, nodes, unwired, inputs, outputs, raw: RawProject, report, inline):
+def _wire(spec: PipelineSpec, nodes, unwired, inputs, outputs, raw: RawProject, report, declared):
     """Make every edge of a pipeline explicit and order its nodes (SPEC 2.2 wiring)."""
     members: list[str] = []
     complete = True
@@ -1702,9 +1707,7 @@ def _wire(spec: PipelineSpec, nodes, unwired, inputs, outputs, raw: RawProject, 
             members.append(name)
     if not complete:
         return None
-    # Implicit wiring picks "the" input/output of the project: inline ones belong to their node.
-    declared_inputs = sorted(n for n in raw.sections["inputs"] if n not in inline)
-    declared_outputs = sorted(n for n in raw.sections["outputs"] if n not in inline)
+    declared_inputs, declared_outputs = declared
     ok = True
     args: dict[str, tuple[str, ...]] = {}
     for name in members:
