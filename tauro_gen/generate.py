@@ -13,12 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .diagnostics import Report
-from .format import format_source
 from .load import load_project
-from .manifest import manifest_of, to_json
 from .model import Project
 from .plan import JobPlan, job_path, plan_job
-from .render import render_job
 from .validate import validate_project
 
 
@@ -69,6 +66,12 @@ def _generate_forked(name: str, path: str) -> GeneratedJob:
 
 
 def _generate_one(project: Project, name: str, path: str) -> GeneratedJob:
+    # Imported here, not above: `validate`, `list` and `explain` load this module and need
+    # neither black nor Jinja (a fifth of their start-up).
+    from .format import format_source
+    from .manifest import manifest_of, to_json
+    from .render import render_job
+
     plan = plan_job(project, name, path)
     source = format_source(render_job(plan))
     return GeneratedJob(name, path, plan, source, to_json(manifest_of(plan, source)))
