@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from harness import PROJECTS, REPO
 
-import tauro_gen.generate as generate_mod
+import tauro_gen.render as render_mod
 import tauro_gen.write as write_mod
 from tauro_gen import cli
 from tauro_gen.cli import main
@@ -195,7 +195,7 @@ def _two_pipeline_project(tmp_path: Path) -> Path:
 def test_crash_while_generating_writes_nothing(tmp_path, monkeypatch):
     root = _two_pipeline_project(tmp_path)
     before = snapshot(root / "build")
-    real, calls = generate_mod.render_job, []
+    real, calls = render_mod.render_job, []
 
     def render_then_crash(plan):
         calls.append(plan.pipeline)
@@ -203,7 +203,7 @@ def test_crash_while_generating_writes_nothing(tmp_path, monkeypatch):
             raise RuntimeError("template bug")
         return real(plan)
 
-    monkeypatch.setattr(generate_mod, "render_job", render_then_crash)
+    monkeypatch.setattr(render_mod, "render_job", render_then_crash)
     code, _, err = run("build", "--all", "-p", str(root))
     assert code == 3 and "internal error" in err and len(calls) == 2
     assert snapshot(root / "build") == before
