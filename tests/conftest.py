@@ -7,6 +7,7 @@ import os
 
 import pytest
 from harness import LOG4J, PROJECTS, REPO, copy_project
+from infra import cds
 
 
 @pytest.fixture(scope="session")
@@ -20,7 +21,10 @@ def spark():
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{LOG4J}")
+        .config(
+            "spark.driver.extraJavaOptions",
+            f"-Dlog4j2.configurationFile=file:{LOG4J} {cds.java_options()}",
+        )
         .getOrCreate()
     )
     yield session

@@ -14,6 +14,8 @@ import time
 import uuid
 from pathlib import Path
 
+from infra import cds
+
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 LOG4J = REPO / "scripts" / "log4j2.properties"
@@ -31,13 +33,14 @@ def spark_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def submit_command(script: str, *args: str, packages: list[str] | None = None) -> list[str]:
-    """spark-submit with a quiet log and a JIT setting that makes short jobs ~25% faster."""
+    """spark-submit with a quiet log, a JIT setting that makes short jobs ~25% faster and the
+    suite's class-data archive (tests/infra/cds.py: start-up ~9 → ~4.5 s)."""
     cmd = [
         str(VENV_BIN / "spark-submit"),
         "--master",
         "local[2]",
         "--driver-java-options",
-        f"-Dlog4j2.configurationFile=file:{LOG4J} -XX:TieredStopAtLevel=1",
+        f"-Dlog4j2.configurationFile=file:{LOG4J} -XX:TieredStopAtLevel=1 {cds.java_options()}",
         "--conf",
         "spark.ui.enabled=false",
         "--conf",

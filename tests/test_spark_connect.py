@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from harness import LOG4J, VENV_BIN, drop_file, spark_env, tauro_gen
+from infra import cds
 
 pytestmark = pytest.mark.spark
 
@@ -39,7 +40,7 @@ class ConnectServer:
     """`spark-submit --class org.apache.spark.sql.connect.service.SparkConnectServer` in its own
     process group, started in `cwd`, stopped by pid."""
 
-    def __init__(self, cwd: Path):
+    def __init__(self, cwd: Path, conf: dict[str, str] | None = None):
         self.port = _free_port()
         self.log_path = cwd / "connect-server.log"
         self._log = open(self.log_path, "w")  # noqa: SIM115 — closed in stop()
@@ -51,13 +52,15 @@ class ConnectServer:
                 "--master",
                 "local[2]",
                 "--driver-java-options",
-                f"-Dlog4j2.configurationFile=file:{LOG4J} -XX:TieredStopAtLevel=1",
+                f"-Dlog4j2.configurationFile=file:{LOG4J} -XX:TieredStopAtLevel=1 "
+                + cds.java_options(),
                 "--conf",
                 "spark.ui.enabled=false",
                 "--conf",
                 "spark.connect.grpc.binding.address=127.0.0.1",
                 "--conf",
                 f"spark.connect.grpc.binding.port={self.port}",
+                *[arg for key, value in (conf or {}).items() for arg in ("--conf", f"{key}={value}")],
             ],
             cwd=cwd,
             env=spark_env(),
@@ -102,8 +105,8 @@ def connect_server():
     """Factory: a Connect server started in a project folder; every one stopped after."""
     servers: list[ConnectServer] = []
 
-    def start(cwd: Path) -> ConnectServer:
-        servers.append(ConnectServer(cwd))
+    def start(cwd: Path, conf: dict[str, str] | None = None) -> ConnectServer:
+        servers.append(ConnectServer(cwd, conf))
         return servers[-1]
 
     yield start
@@ -187,10 +190,15 @@ def test_a_stateful_job_leaves_shuffle_partitions_to_the_connect_server(
         "clicks.json",
         '{"click_ad_id": 1, "click_time": "2024-05-01T10:01:00", "user_id": "u1"}\n',
     )
-    server = connect_server(root)
+    # The server's own setting (2; Spark's default of 200 would make this join run 200
+    # state stores per micro-batch) is what the query must record.
+    server = connect_server(root, {"spark.sql.shuffle.partitions": "2"})
     result = run_over_connect(root, server, "build/click_attribution.py", "--available-now")
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "shuffle partitions for new checkpoints" not in output
+    offsets = sorted((root / "checkpoints").glob("**/offsets/0"))
+    assert offsets, output
+    assert '"spark.sql.shuffle.partitions":"2"' in offsets[0].read_text()
     rows = spark.read.parquet(str(root / "data" / "attributed")).collect()
     assert [(r.ad_id, r.user_id) for r in rows] == [(1, "u1")]
