@@ -401,13 +401,34 @@ def bench_a(runs: int, sizes: list[int]) -> str:
 def without_observe(job: Path) -> Path:
     """Diagnostic: the generated job without its per-batch row count (df.observe(...)), to
     see what that costs."""
-    unobserved = job.with_name(job.stem + "_unobserved.py")
-    text, count = re.subn(
-        r"df\.observe\([^\n]*\)\n\s*\.writeStream", "df.writeStream", job.read_text()
+    return _diagnostic(
+        job,
+        "_unobserved",
+        r"df\.observe\([^\n]*\)\n\s*\.writeStream",
+        "df.writeStream",
+        "the generated writer no longer starts with df.observe(...)",
     )
-    assert count == 1, "the generated writer no longer starts with df.observe(...)"
-    unobserved.write_text(text)
-    return unobserved
+
+
+def without_polling(job: Path) -> Path:
+    """Diagnostic: the generated job whose main loop does not wake up every second to
+    report progress (it waits for the queries to end; no progress lines), to see what the
+    polling costs a running query."""
+    return _diagnostic(
+        job,
+        "_unpolled",
+        r"spark\.streams\.awaitAnyTermination\(1\)",
+        "spark.streams.awaitAnyTermination()",
+        "the generated main loop no longer polls with awaitAnyTermination(1)",
+    )
+
+
+def _diagnostic(job: Path, suffix: str, pattern: str, replacement: str, missing: str) -> Path:
+    variant = job.with_name(job.stem + suffix + ".py")
+    text, count = re.subn(pattern, replacement, job.read_text())
+    assert count == 1, missing
+    variant.write_text(text)
+    return variant
 
 
 def generated_tutorial() -> Path:
@@ -614,6 +635,7 @@ def stage_times(root: Path) -> dict[str, tuple[float, float]]:
 
     from tauro_gen import format as fmt
     from tauro_gen.generate import load_and_validate
+    from tauro_gen.manifest import manifest_of, to_json
     from tauro_gen.plan import job_path, plan_job
     from tauro_gen.render import render_job
 
@@ -630,7 +652,11 @@ def stage_times(root: Path) -> dict[str, tuple[float, float]]:
     names = sorted(project.pipelines)
     plans = stage("plan", lambda: [plan_job(project, n, job_path(n, "base")) for n in names])
     sources = stage("render", lambda: [render_job(p) for p in plans])
-    stage("format (tauro_gen.format)", lambda: [fmt.format_source(s) for s in sources])
+    formatted = stage("format (tauro_gen.format)", lambda: [fmt.format_source(s) for s in sources])
+    stage(
+        "manifest",
+        lambda: [to_json(manifest_of(p, s)) for p, s in zip(plans, formatted, strict=True)],
+    )
     sample = sources[:: max(1, len(sources) // 25)]
     c, w = time.process_time(), time.perf_counter()
     for s in sample:
@@ -647,6 +673,7 @@ def stage_times(root: Path) -> dict[str, tuple[float, float]]:
 
 
 UNOBSERVED = "generated, observe() removed"
+UNPOLLED = "generated, observe() removed, no progress polling"
 
 
 def bench_d(runs: int, files: int) -> str:
@@ -654,12 +681,19 @@ def bench_d(runs: int, files: int) -> str:
     job = generated(BENCH / "projects" / "sales", "latency")
     baseline = BENCH / "baselines" / "csv_to_parquet.py"
     unobserved = without_observe(job)
-    samples: dict[str, list[float]] = {"hand-written": [], "generated": [], UNOBSERVED: []}
+    unpolled = without_polling(unobserved)
+    samples: dict[str, list[float]] = {
+        "hand-written": [],
+        "generated": [],
+        UNOBSERVED: [],
+        UNPOLLED: [],
+    }
     for i in range(runs):
         order = [
             ("generated", job, ()),
             ("hand-written", baseline, ("--trigger", "1 second")),
             (UNOBSERVED, unobserved, ()),
+            (UNPOLLED, unpolled, ()),
         ]
         for name, script, args in order if i % 2 == 0 else reversed(order):
             lat = latency_session(script, args, files, seed=i)
