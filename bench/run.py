@@ -146,12 +146,16 @@ def spark_env() -> dict[str, str]:
     return env
 
 
-def submit(script: Path, *args: str, quiet: bool = True) -> list[str]:
+def submit(script: Path, *args: str, quiet: bool = True, java: str = "") -> list[str]:
     """Identical spark-submit options for every variant: local[2] (the machine's cores), no
-    UI; with quiet=True Spark's INFO log is dropped by a log4j2 file (as in tests)."""
+    UI; with quiet=True Spark's INFO log is dropped by a log4j2 file (as in tests); `java`:
+    more driver JVM options (section f)."""
     cmd = [str(VENV_BIN / "spark-submit"), "--master", "local[2]"]
-    if quiet:
-        cmd += ["--driver-java-options", f"-Dlog4j2.configurationFile=file:{LOG4J}"]
+    options = " ".join(
+        filter(None, [f"-Dlog4j2.configurationFile=file:{LOG4J}" if quiet else "", java])
+    )
+    if options:
+        cmd += ["--driver-java-options", options]
     cmd += ["--conf", "spark.ui.enabled=false", str(script), *args]
     return cmd
 
@@ -212,8 +216,10 @@ def folder_size(folder: Path) -> tuple[int, float]:
     return len(files), sum(p.stat().st_size for p in files) / 1e6
 
 
-def run_job(variant: str, script: Path, folder: Path, *args: str, keep: bool = False) -> Run:
-    cmd = ["/usr/bin/time", "-f", "__rss_kb__ %M"] + submit(script, *args)
+def run_job(
+    variant: str, script: Path, folder: Path, *args: str, keep: bool = False, java: str = ""
+) -> Run:
+    cmd = ["/usr/bin/time", "-f", "__rss_kb__ %M"] + submit(script, *args, java=java)
     started = time.monotonic()
     result = subprocess.run(
         cmd,
@@ -501,10 +507,7 @@ def bench_b(runs: int, quick: bool) -> str:
 
     large_variants = [
         variant(None, large),
-        *(
-            variant(env, large)
-            for env in ("spark_defaults", "base", "rocksdb")
-        ),
+        *(variant(env, large) for env in ("spark_defaults", "base", "rocksdb")),
     ]
     print("  large state", flush=True)
     results_large = interleaved(large_variants, runs)
@@ -798,6 +801,57 @@ def latency_session(script: Path, args: tuple[str, ...], files: int, seed: int) 
     return latencies
 
 
+# -- f) JVM start-up with a class-data-sharing archive ----------------------------------------
+
+
+def bench_f(runs: int) -> str:
+    """What an operator gains by giving the driver JVM a CDS archive (JDK 13+): the archive is
+    made once by a training run of the same job (-XX:ArchiveClassesAtExit), then mapped by
+    every later run (-XX:SharedArchiveFile). Nothing in the generated file changes."""
+    print("f) spark-submit start-up with a class-data-sharing archive", flush=True)
+    job = generated(BENCH / "projects" / "sales")
+    data = sales_data(10_000, files=1)
+    archive = WORK / "cds" / "real_time_sales.jsa"
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    archive.unlink(missing_ok=True)
+    training = run_job(
+        "training run",
+        *_job(job, data, "f"),
+        "--available-now",
+        java=f"-XX:ArchiveClassesAtExit={archive}",
+    )
+    print(f"    training run                       wall {training.wall:6.1f} s", flush=True)
+    mapped = f"-XX:SharedArchiveFile={archive}"
+    variants = [
+        (
+            "no archive (JVM default)",
+            lambda: run_job("no archive (JVM default)", *_job(job, data, "f"), "--available-now"),
+        ),
+        (
+            "CDS archive of a training run",
+            lambda: run_job(
+                "CDS archive of a training run",
+                *_job(job, data, "f"),
+                "--available-now",
+                java=mapped,
+            ),
+        ),
+    ]
+    results = interleaved(variants, runs)
+    return "\n".join(
+        [
+            "## f) JVM start-up: a class-data-sharing archive for the driver\n",
+            "The generated tutorial job (declared schema), one 10,000-row file, availableNow: "
+            "most of its wall time is the JVM and session starting. The archive "
+            f"({archive.stat().st_size / 1e6:.0f} MB) was written by one training run of the same job "
+            "with `-XX:ArchiveClassesAtExit` and is given to the driver with "
+            "`--driver-java-options -XX:SharedArchiveFile=...` (docs/deploy.md). Nothing in the "
+            "generated file changes; a JVM given an archive it cannot use ignores it.\n",
+            runs_table(results, "no archive (JVM default)", extra=("max_rss_mb",)),
+        ]
+    )
+
+
 # -- e) quiet logging -------------------------------------------------------------------------
 
 
@@ -863,7 +917,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=None, help="rounds per comparison (3)")
     parser.add_argument("--quick", action="store_true", help="1 round, small data")
-    parser.add_argument("--only", default="a,b,c,d,e", help="sections, e.g. a,c")
+    parser.add_argument("--only", default="a,b,c,d,e,f", help="sections, e.g. a,c")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
         "--merge",
@@ -888,6 +942,8 @@ def main() -> int:
         sections["d"] = bench_d(runs, 5 if args.quick else 20)
     if "e" in only:
         sections["e"] = bench_e()
+    if "f" in only:
+        sections["f"] = bench_f(runs)
     info["load average at end"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
     info["duration"] = f"{(time.monotonic() - started) / 60:.0f} min"
     info["command"] = "bench/run.py " + " ".join(sys.argv[1:])
