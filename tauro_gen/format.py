@@ -501,8 +501,9 @@ class _ChunkFormatter:
         self._exact: dict[tuple, _Result] = {}
         self._line_splits: dict[tuple, list | None] = {}  # see _substituted
         # How chunks were formatted (bench/ reports it): from the exact-text cache, by a
-        # shape (carried from the first pass, short, mixed, exact-length), by black; and
-        # sources that went to black whole.
+        # shape (carried from the first pass, short; "substituted" counts those of them with
+        # lines split again by _substituted; mixed, exact-length), by black; and sources
+        # that went to black whole.
         self.stats = dict.fromkeys(
             (
                 "cached",
