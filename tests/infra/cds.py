@@ -12,7 +12,7 @@ named after the JDK and Spark it belongs to; a JVM given an archive it cannot us
 (``-Xshare:auto``), so a stale archive costs speed, never a failure. Tests only use it when it
 exists (``java_options()``); ``.ci/install-services.sh`` builds it before the suite runs.
 
-    python -m tests.infra.cds        # build it if missing (~30 s once)
+    python -m tests.infra.cds        # build it if missing (~1 min, once)
 """
 
 from __future__ import annotations
