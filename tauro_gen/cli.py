@@ -70,11 +70,45 @@ def build(
     names = _select(model, pipeline, all_)
     _print_report(report)
     jobs = generate(model, names, out)
+    _warn_unsafe_checkpoint_changes(jobs, project)
     changed = set(write_files(_expected_files(jobs, project)))
     for job in jobs:
         state = "written" if project / job.path in changed else "unchanged"
         typer.echo(f"{job.path} ({job.plan.kind}, {state})")
         typer.echo(f"  run: {job.plan.run_command}")
+
+
+def _warn_unsafe_checkpoint_changes(jobs, project: Path) -> None:
+    """A rebuild that changes what a query's checkpoint recorded (grouping keys, sources,
+    output mode, spark.sql.shuffle.partitions of a stateful query...) makes the job fail, or
+    silently keep the old setting, on its next restart. Say so while it is being built; the
+    build goes on (the change may be meant: then the query needs a new checkpoint)."""
+    from .diff import UNSAFE, ManifestError, diff_manifests, load_manifest
+    from .manifest import manifest_path
+
+    for job in jobs:
+        previous = project / manifest_path(job.path)
+        if not previous.is_file():
+            continue
+        old_text = previous.read_text(encoding="utf-8", errors="replace")
+        if old_text == job.manifest:
+            continue
+        try:
+            old = load_manifest(old_text, str(previous))
+        except ManifestError:
+            continue  # not ours to judge: `check` reports a damaged build/
+        new = load_manifest(job.manifest, job.path)
+        for finding in diff_manifests(old, new):
+            if finding.verdict != UNSAFE:
+                continue
+            where = f"query {finding.query}" if finding.query else f"pipeline {finding.pipeline}"
+            typer.echo(
+                f"{job.path}: warning: {where}: {finding.message} [{finding.rule}]; a "
+                f"checkpoint it already wrote ({finding.checkpoint}) will not restore this "
+                "change: start the query from a new checkpoint, or revert (tauro-gen diff "
+                "explains)",
+                err=True,
+            )
 
 
 def _select(model, pipeline: list[str] | None, all_: bool) -> list[str]:

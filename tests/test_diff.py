@@ -423,6 +423,32 @@ def test_cli_diff_of_two_generated_jobs(tmp_path):
     assert by_manifest.stdout == by_folder.stdout == result.stdout
 
 
+def test_build_warns_when_a_rebuild_changes_what_a_checkpoint_recorded(tmp_path):
+    """The shop's stateful queries recorded 4 shuffle partitions at their first start; a
+    rebuild with 8 is still written (it may be meant), with one warning per query whose
+    checkpoint cannot follow, and none for a safe change or an unchanged rebuild."""
+    root = _project(tmp_path, "shop")
+    edit("config/pipelines.yaml", "spark.sql.shuffle.partitions: 4", "spark.sql.shuffle.partitions: 8")(root)
+    result = tauro_gen("build", "--all", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert '"spark.sql.shuffle.partitions": 8' in (root / "build/shop.manifest.json").read_text()
+    warnings = [line for line in result.stderr.splitlines() if ": warning: " in line]
+    stateful = ["shop.page_views", "shop.paid", "shop.revenue"]  # not the two stateless ones
+    assert len(warnings) == len(stateful), result.stderr
+    for query in stateful:
+        assert any(
+            line.startswith(f"build/shop.py: warning: query {query}: ")
+            and "spark.sql.shuffle.partitions: 4 -> 8 [checkpoint-conf]" in line
+            and "start the query from a new checkpoint, or revert" in line
+            for line in warnings
+        ), (query, result.stderr)
+
+    assert tauro_gen("build", "--all", cwd=root).stderr == ""  # nothing changed
+    edit("config/outputs.yaml", "topic: page-views", "topic: page-views-v2")(root)
+    safe = tauro_gen("build", "--all", cwd=root)
+    assert safe.returncode == 0 and ": warning: " not in safe.stderr, safe.stderr
+
+
 def test_cli_diff_safe_change_exits_0_and_json(tmp_path):
     old = _project(tmp_path, "old")
     new = tmp_path / "new"
