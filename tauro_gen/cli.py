@@ -99,11 +99,11 @@ def _warn_unsafe_checkpoint_changes(jobs, project: Path) -> None:
             continue  # not ours to judge: `check` reports a damaged build/
         new = load_manifest(job.manifest, job.path)
         for finding in diff_manifests(old, new):
-            if finding.verdict != UNSAFE:
-                continue
-            where = f"query {finding.query}" if finding.query else f"pipeline {finding.pipeline}"
+            if finding.verdict != UNSAFE or not finding.checkpoint:
+                continue  # a query with no checkpoint (a memory sink) restores nothing
             typer.echo(
-                f"{job.path}: warning: {where}: {finding.message} [{finding.rule}]; a "
+                f"{job.path}: warning: query {finding.query}: {finding.message} "
+                f"[{finding.rule}]; a "
                 f"checkpoint it already wrote ({finding.checkpoint}) will not restore this "
                 "change: start the query from a new checkpoint, or revert (tauro-gen diff "
                 "explains)",
