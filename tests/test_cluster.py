@@ -29,10 +29,16 @@ def _spark_class() -> str:
     return str(Path(pyspark.__file__).parent / "bin" / "spark-class")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _free_ports(count: int) -> list[int]:
+    """`count` distinct free ports (all held open while they are chosen)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
 
 
 class Daemon:
@@ -97,7 +103,7 @@ def standalone(tmp_path):
             "SPARK_NO_DAEMONIZE": "1",
         }
     )
-    port, ui, worker_ui = _free_port(), _free_port(), _free_port()
+    port, ui, worker_ui = _free_ports(3)
     url = f"spark://127.0.0.1:{port}"
     daemons = []
     try:
@@ -141,7 +147,7 @@ def standalone(tmp_path):
             try:
                 if any(w["state"] == "ALIVE" for w in _status(ui)["workers"]):
                     break
-            except OSError:
+            except (OSError, ValueError):  # not listening yet, or not serving /json/ yet
                 pass
             for daemon in daemons:
                 if daemon.proc.poll() is not None:
