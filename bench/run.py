@@ -452,8 +452,10 @@ def generated_tutorial() -> Path:
     return target / "build" / "real_time_sales.py"
 
 
-def _variant(label: str, script: Path, data: Path):
-    return label, lambda: run_job(label, *_job(script, data, "a"), "--available-now")
+def _variant(label: str, script: Path, data: Path, section: str = "a", java: str = ""):
+    return label, lambda: run_job(
+        label, *_job(script, data, section), "--available-now", java=java
+    )
 
 
 def _job(script: Path, data: Path | None, name: str) -> tuple[Path, Path]:
@@ -827,20 +829,10 @@ def bench_f(runs: int) -> str:
         java=f"-XX:ArchiveClassesAtExit={archive}",
     )
     print(f"    training run                       wall {training.wall:6.1f} s", flush=True)
-    mapped = f"-XX:SharedArchiveFile={archive}"
     variants = [
-        (
-            "no archive (JVM default)",
-            lambda: run_job("no archive (JVM default)", *_job(job, data, "f"), "--available-now"),
-        ),
-        (
-            "CDS archive of a training run",
-            lambda: run_job(
-                "CDS archive of a training run",
-                *_job(job, data, "f"),
-                "--available-now",
-                java=mapped,
-            ),
+        _variant("no archive (JVM default)", job, data, "f"),
+        _variant(
+            "CDS archive of a training run", job, data, "f", f"-XX:SharedArchiveFile={archive}"
         ),
     ]
     results = interleaved(variants, runs)

@@ -103,10 +103,9 @@ def _warn_unsafe_checkpoint_changes(jobs, project: Path) -> None:
                 continue  # a query with no checkpoint (a memory sink) restores nothing
             typer.echo(
                 f"{job.path}: warning: query {finding.query}: {finding.message} "
-                f"[{finding.rule}]; a "
-                f"checkpoint it already wrote ({finding.checkpoint}) will not restore this "
-                "change: start the query from a new checkpoint, or revert (tauro-gen diff "
-                "explains)",
+                f"[{finding.rule}]; a checkpoint it already wrote ({finding.checkpoint}) will "
+                "not restore this change: start the query from a new checkpoint, or revert "
+                "(tauro-gen diff explains)",
                 err=True,
             )
 

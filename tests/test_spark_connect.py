@@ -21,8 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from harness import LOG4J, VENV_BIN, drop_file, spark_env, tauro_gen
-from infra import cds
+from harness import VENV_BIN, driver_java_options, drop_file, spark_env, tauro_gen
 
 pytestmark = pytest.mark.spark
 
@@ -52,8 +51,7 @@ class ConnectServer:
                 "--master",
                 "local[2]",
                 "--driver-java-options",
-                f"-Dlog4j2.configurationFile=file:{LOG4J} -XX:TieredStopAtLevel=1 "
-                + cds.java_options(),
+                driver_java_options(),
                 "--conf",
                 "spark.ui.enabled=false",
                 "--conf",

@@ -28,6 +28,15 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import CACHE_DIR
+from .jars import (
+    quiet_driver_args,
+    spark_env,
+    spark_submit_args,
+    spark_submit_executable,
+    warm,
+    write_quiet_log4j2,
+)
+from .spark_packages import delta_packages
 
 ARCHIVE_DIR = CACHE_DIR / "cds"
 
@@ -91,8 +100,6 @@ def archive_path() -> Path:
     """The archive for this JDK and this pyspark (and the Delta package it trained with)."""
     from importlib.metadata import version
 
-    from .spark_packages import delta_packages
-
     try:
         java = subprocess.run(
             ["java", "-version"], capture_output=True, text=True, check=False
@@ -111,16 +118,6 @@ def java_options() -> str:
 
 def build(timeout: float = 900.0) -> float:
     """Make the archive once (under a lock); return the seconds spent (0.0: it existed)."""
-    from .jars import (
-        quiet_driver_args,
-        spark_env,
-        spark_submit_args,
-        spark_submit_executable,
-        warm,
-        write_quiet_log4j2,
-    )
-    from .spark_packages import delta_packages
-
     target = archive_path()
     if target.is_file():
         return 0.0
@@ -136,14 +133,14 @@ def build(timeout: float = 900.0) -> float:
             (work / "in").mkdir()
             (work / "train.py").write_text(TRAINING_JOB)
             partial = ARCHIVE_DIR / f".{target.name}.{os.getpid()}"
-            driver = quiet_driver_args(write_quiet_log4j2(work))
-            driver[1] += f" -XX:ArchiveClassesAtExit={partial}"
             proc = subprocess.run(
                 [
                     spark_submit_executable(),
                     "--master",
                     "local[2]",
-                    *driver,
+                    *quiet_driver_args(
+                        write_quiet_log4j2(work), f"-XX:ArchiveClassesAtExit={partial}"
+                    ),
                     *spark_submit_args(delta_packages()),
                     str(work / "train.py"),
                     str(work),

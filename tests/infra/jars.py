@@ -75,11 +75,13 @@ def write_quiet_log4j2(directory: Path) -> Path:
     return path
 
 
-def quiet_driver_args(log4j2_file: Path) -> list[str]:
-    """spark-submit arguments for quiet, fast short jobs (log4j2 file given at JVM start)."""
+def quiet_driver_args(log4j2_file: Path, java_options: str = "") -> list[str]:
+    """spark-submit arguments for quiet, fast short jobs (log4j2 file given at JVM start),
+    with `java_options` for the driver JVM too."""
     return [
         "--driver-java-options",
-        f"-Dlog4j2.configurationFile=file:{log4j2_file.resolve()} -XX:TieredStopAtLevel=1",
+        f"-Dlog4j2.configurationFile=file:{log4j2_file.resolve()} -XX:TieredStopAtLevel=1 "
+        + java_options,
         "--conf",
         "spark.ui.showConsoleProgress=false",
         "--conf",
