@@ -523,7 +523,7 @@ class _ChunkFormatter:
             try:
                 once, printed = self._format_once(_split(source))
                 if once != source:  # black's second pass, as format_str does
-                    once, _ = self._format_once(printed, carry_over=False)
+                    once, _ = self._format_once(printed, first_pass=False)
                 return once
             except _Fallback:
                 pass
@@ -531,11 +531,11 @@ class _ChunkFormatter:
         return black.format_str(source, mode=MODE)
 
     def _format_once(
-        self, chunks: list[_Chunk], carry_over: bool = True
+        self, chunks: list[_Chunk], first_pass: bool = True
     ) -> tuple[str, list[_Chunk]]:
-        """black's `_format_str_once`, chunk by chunk: the text, and its chunks as `_split`
-        would cut it (each statement is printed where it was, so the second pass need not
-        look for them again)."""
+        """black's `_format_str_once`, chunk by chunk: the text and, after the first pass,
+        its chunks as `_split` would cut it (each statement is printed where it was, so the
+        second pass need not look for them again; it gets none back: there is no third)."""
         for chunk in chunks[1:]:
             if _starts_with_string(chunk.text):
                 raise _Fallback("a top-level string that is not the module docstring")
@@ -561,12 +561,12 @@ class _ChunkFormatter:
             raise _Fallback("nothing to format")
         blocks[-1].after = 0
         printed_chunks = []
-        for start, result in results:
+        for start, result in results if first_pass else ():
             own = blocks[start : start + len(result.contents)]
             text = _printed(result.contents, own)
             blank = own[0].before + (blocks[start - 1].after if start else 0)
             printed_chunks.append(_Chunk(blank, text))
-            if carry_over and result.shape is not None:
+            if result.shape is not None:
                 self._carry_over(result, own, text)
         once = "".join(
             [
