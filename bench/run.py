@@ -453,9 +453,7 @@ def generated_tutorial() -> Path:
 
 
 def _variant(label: str, script: Path, data: Path, section: str = "a", java: str = ""):
-    return label, lambda: run_job(
-        label, *_job(script, data, section), "--available-now", java=java
-    )
+    return label, lambda: run_job(label, *_job(script, data, section), "--available-now", java=java)
 
 
 def _job(script: Path, data: Path | None, name: str) -> tuple[Path, Path]:

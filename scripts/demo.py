@@ -51,9 +51,7 @@ def main() -> int:
     for stale in ("data", "checkpoints"):
         subprocess.run(["rm", "-rf", str(ROOT / stale)], check=True)
 
-    say(
-        "spark-submit build/real_time_sales.py  (a streaming job: it waits for files)"
-    )
+    say("spark-submit build/real_time_sales.py  (a streaming job: it waits for files)")
     log4j = ROOT / "scripts" / "log4j2.properties"
     job = subprocess.Popen(
         [
@@ -72,9 +70,7 @@ def main() -> int:
     try:
         for line in job.stdout:
             print("    " + line.rstrip(), flush=True)
-            if not dropped and (
-                "waiting for a first file" in line or "started (id" in line
-            ):
+            if not dropped and ("waiting for a first file" in line or "started (id" in line):
                 say("dropping the tutorial's files into data/input/")
                 for name, text in FILES.items():
                     drop(name, text)
@@ -101,16 +97,12 @@ def main() -> int:
         SparkSession.builder.master("local[1]")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        .config(
-            "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log4j}"
-        )
+        .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log4j}")
         .getOrCreate()
     )
     spark.read.parquet(str(ROOT / "data" / "output")).orderBy("id").show(truncate=False)
     spark.stop()
-    print(
-        "Restart the job with the same command: files already processed are not read again."
-    )
+    print("Restart the job with the same command: files already processed are not read again.")
     return code
 
 

@@ -56,7 +56,9 @@ def _load(project: Path, env: str):
 
 @app.command()
 def build(
-    pipeline: list[str] | None = typer.Option(None, "--pipeline", help="Pipeline to build (repeatable)."),
+    pipeline: list[str] | None = typer.Option(
+        None, "--pipeline", help="Pipeline to build (repeatable)."
+    ),
     all_: bool = typer.Option(False, "--all", help="Build every pipeline."),
     env: str = EnvOpt,
     project: Path = ProjectOpt,
@@ -118,7 +120,9 @@ def _select(model, pipeline: list[str] | None, all_: bool) -> list[str]:
         return sorted(model.pipelines)
     unknown = [p for p in pipeline if p not in model.pipelines]
     for name in unknown:
-        hint = did_you_mean(name, model.pipelines) or "pipelines: " + ", ".join(sorted(model.pipelines))
+        hint = did_you_mean(name, model.pipelines) or "pipelines: " + ", ".join(
+            sorted(model.pipelines)
+        )
         typer.echo(f"error: unknown pipeline '{name}' ({hint})", err=True)
     if unknown:
         raise ConfigProblem()
@@ -387,7 +391,13 @@ def _git_manifest_pairs(project: Path, out: str, ref: str):
         return result.stdout
 
     git("rev-parse", "--is-inside-work-tree", problem=f"{project} is not in a git work tree")
-    git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", problem=f"unknown git revision '{ref}'")
+    git(
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        f"{ref}^{{commit}}",
+        problem=f"unknown git revision '{ref}'",
+    )
     listed = git("ls-tree", "-r", "--name-only", ref, "--", f"{out}/").splitlines()
     folder = project / out
     olds = {Path(p).relative_to(out).as_posix(): p for p in listed if p.endswith(".manifest.json")}

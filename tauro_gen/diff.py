@@ -33,7 +33,9 @@ G_SOURCE_PARAMS = (
     "semantics of the change are well-defined depends on the source and the query"
 )
 G_RATE_LIMITS = "Addition/deletion/modification of rate limits is allowed"
-G_TOPICS_FILES = "Changes to subscribed topics/files are generally not allowed as the results are unpredictable"
+G_TOPICS_FILES = (
+    "Changes to subscribed topics/files are generally not allowed as the results are unpredictable"
+)
 G_STARTING = (
     "Kafka integration guide: startingOffsets only applies when a new query is started; "
     "resuming always picks up from where the query left off"
@@ -63,7 +65,9 @@ G_STATEFUL = (
     "modifications) to the stateful operations of a streaming query are not allowed"
 )
 G_AGG = "Streaming aggregation: any change in number or type of grouping keys or aggregates is not allowed"
-G_DEDUP = "Streaming deduplication: any change in number or type of deduplicating columns is not allowed"
+G_DEDUP = (
+    "Streaming deduplication: any change in number or type of deduplicating columns is not allowed"
+)
 G_JOIN = (
     "Stream-stream join: changes in the schema or equi-joining columns are not allowed; "
     "changes in join type (outer or inner) are not allowed"
@@ -139,9 +143,7 @@ RULES: dict[str, Rule] = {
             G_SOURCES,
         ),
         Rule("source-type", UNSAFE, "a streaming source changed format", G_SOURCES),
-        Rule(
-            "source-files", UNSAFE, "a file source reads another path", G_TOPICS_FILES
-        ),
+        Rule("source-files", UNSAFE, "a file source reads another path", G_TOPICS_FILES),
         Rule(
             "source-topics",
             UNSAFE,
@@ -167,9 +169,7 @@ RULES: dict[str, Rule] = {
             "a streaming source's schema changed",
             G_PROJECTIONS,
         ),
-        Rule(
-            "source-watermark", REVIEW, "a source's watermark changed", G_SOURCE_PARAMS
-        ),
+        Rule("source-watermark", REVIEW, "a source's watermark changed", G_SOURCE_PARAMS),
         Rule(
             "source-static",
             SAFE,
@@ -190,12 +190,8 @@ RULES: dict[str, Rule] = {
             "the sink writes to another directory or table",
             G_SINK_DIR,
         ),
-        Rule(
-            "sink-topic", SAFE, "the Kafka sink writes to another topic", G_SINK_TOPIC
-        ),
-        Rule(
-            "sink-foreach-code", REVIEW, "the foreach_batch function changed", G_FOREACH
-        ),
+        Rule("sink-topic", SAFE, "the Kafka sink writes to another topic", G_SINK_TOPIC),
+        Rule("sink-foreach-code", REVIEW, "the foreach_batch function changed", G_FOREACH),
         Rule("sink-options", REVIEW, "the sink's options changed", G_SINK_PARAMS),
         Rule(
             "sink-partitioning",
@@ -227,8 +223,7 @@ RULES: dict[str, Rule] = {
             "trigger-continuous",
             REVIEW,
             "the trigger changed between micro-batch and continuous processing",
-            G_NONE
-            + " (continuous processing supports only some sources, sinks and operations)",
+            G_NONE + " (continuous processing supports only some sources, sinks and operations)",
         ),
         Rule(
             "query-name",
@@ -249,9 +244,7 @@ RULES: dict[str, Rule] = {
             "a stateful operator was added or removed",
             G_STATEFUL,
         ),
-        Rule(
-            "aggregation-changed", UNSAFE, "grouping keys or aggregates changed", G_AGG
-        ),
+        Rule("aggregation-changed", UNSAFE, "grouping keys or aggregates changed", G_AGG),
         Rule("deduplication-changed", UNSAFE, "deduplication columns changed", G_DEDUP),
         Rule(
             "join-changed",
@@ -391,9 +384,7 @@ def diff_manifests(old: dict | None, new: dict | None) -> list[Finding]:
     if old is None and new is None:
         return findings
     if old is None:
-        findings.append(
-            Finding(SAFE, "pipeline-added", name, None, None, f"new pipeline '{name}'")
-        )
+        findings.append(Finding(SAFE, "pipeline-added", name, None, None, f"new pipeline '{name}'"))
         for sink in _queries(new):
             findings.append(_query_finding("query-added", name, sink, "new query"))
         return findings
@@ -424,9 +415,7 @@ def diff_manifests(old: dict | None, new: dict | None) -> list[Finding]:
     unmatched_new = list(new_queries)
     unmatched_old = []
     for sink in old_queries:
-        match = next(
-            (s for s in unmatched_new if s["checkpoint"] == sink["checkpoint"]), None
-        )
+        match = next((s for s in unmatched_new if s["checkpoint"] == sink["checkpoint"]), None)
         if match is None:
             match = next((s for s in unmatched_new if s["name"] == sink["name"]), None)
         if match is None:
@@ -488,9 +477,7 @@ def _stateful(sink: dict) -> bool:
 
 
 class _QueryDiff:
-    def __init__(
-        self, pipeline: str, old: dict, new: dict, old_sink: dict, new_sink: dict
-    ):
+    def __init__(self, pipeline: str, old: dict, new: dict, old_sink: dict, new_sink: dict):
         self.pipeline = pipeline
         self.old, self.new = old, new
         self.o, self.n = old_sink, new_sink
@@ -511,9 +498,9 @@ class _QueryDiff:
     def run(self) -> list[Finding]:
         o, n = self.o, self.n
         if o["checkpoint"] != n["checkpoint"]:
-            same_sink = all(
-                o.get(k) == n.get(k) for k in ("format", "path", "table")
-            ) and _topic(o) == _topic(n)
+            same_sink = all(o.get(k) == n.get(k) for k in ("format", "path", "table")) and _topic(
+                o
+            ) == _topic(n)
             self.add(
                 "checkpoint-moved" if same_sink else "checkpoint-reset",
                 f"checkpoint {o['checkpoint']!r} -> {n['checkpoint']!r}",
@@ -572,9 +559,7 @@ class _QueryDiff:
             else f"input {o['name']!r} -> {n['name']!r}"
         )
         if o["format"] != n["format"]:
-            self.add(
-                "source-type", f"{label}: format {o['format']!r} -> {n['format']!r}"
-            )
+            self.add("source-type", f"{label}: format {o['format']!r} -> {n['format']!r}")
             return
         if o.get("path") != n.get("path") or o.get("table") != n.get("table"):
             what = "path" if o.get("path") != n.get("path") else "table"
@@ -605,29 +590,21 @@ class _QueryDiff:
             "schema_pinned_at"
         ):
             old_schema = (
-                o.get("schema")
-                or f"(pinned at first start in {o.get('schema_pinned_at')})"
+                o.get("schema") or f"(pinned at first start in {o.get('schema_pinned_at')})"
             )
             new_schema = (
-                n.get("schema")
-                or f"(pinned at first start in {n.get('schema_pinned_at')})"
+                n.get("schema") or f"(pinned at first start in {n.get('schema_pinned_at')})"
             )
             extra = (
                 "; the stateful operators of this query must see the same key and value types"
                 if _stateful(self.n)
                 else ""
             )
-            self.add(
-                "source-schema", f"{label}: schema {old_schema} -> {new_schema}{extra}"
-            )
+            self.add("source-schema", f"{label}: schema {old_schema} -> {new_schema}{extra}")
         if o.get("watermark") != n.get("watermark") or o.get("value_format") != n.get(
             "value_format"
         ):
-            key = (
-                "watermark"
-                if o.get("watermark") != n.get("watermark")
-                else "value_format"
-            )
+            key = "watermark" if o.get("watermark") != n.get("watermark") else "value_format"
             self.add(
                 "source-watermark" if key == "watermark" else "source-options",
                 f"{label}: {key} {_show(o.get(key))} -> {_show(n.get(key))}",
@@ -672,9 +649,7 @@ class _QueryDiff:
                     if k not in ("node", "kind") and o.get(k) != n.get(k)
                 ]
                 if details:
-                    text = "; ".join(
-                        f"{k} {_code(o.get(k))} -> {_code(n.get(k))}" for k in details
-                    )
+                    text = "; ".join(f"{k} {_code(o.get(k))} -> {_code(n.get(k))}" for k in details)
                     self.add(
                         STATEFUL_RULE.get(kind, "stateful-added-removed"),
                         f"{kind} in node {n['node']!r}: {text}",
@@ -696,16 +671,12 @@ class _QueryDiff:
                 continue
             o, n = old_nodes[name], new_nodes[name]
             what = [
-                k
-                for k in ("function", "code_sha256", "params", "inputs")
-                if o.get(k) != n.get(k)
+                k for k in ("function", "code_sha256", "params", "inputs") if o.get(k) != n.get(k)
             ]
             if what:
                 shown = ", ".join("code" if k == "code_sha256" else k for k in what)
                 changes.append(f"node {name!r}: {shown} changed")
-        changes += [
-            f"node {name!r} removed" for name in old_lineage if name not in new_lineage
-        ]
+        changes += [f"node {name!r} removed" for name in old_lineage if name not in new_lineage]
         if not changes or stateful_changed:
             return
         self.add("stateful-code" if _stateful(self.n) else "code", "; ".join(changes))
@@ -729,14 +700,10 @@ class _QueryDiff:
                     f"sink {key} {_show(o.get(key))} -> {_show(n.get(key))}",
                 )
         if _topic(o) != _topic(n) and not type_changed:
-            self.add(
-                "sink-topic", f"sink topic {_show(_topic(o))} -> {_show(_topic(n))}"
-            )
+            self.add("sink-topic", f"sink topic {_show(_topic(o))} -> {_show(_topic(n))}")
         oo, no = o.get("options", {}), n.get("options", {})
         changed_options = [
-            k
-            for k in sorted(set(oo) | set(no))
-            if k != "topic" and oo.get(k) != no.get(k)
+            k for k in sorted(set(oo) | set(no)) if k != "topic" and oo.get(k) != no.get(k)
         ]
         if changed_options and not type_changed:
             text = "; ".join(
@@ -748,41 +715,27 @@ class _QueryDiff:
                 "sink-partitioning",
                 f"partition_by {_show(o.get('partition_by'))} -> {_show(n.get('partition_by'))}",
             )
-        if (o.get("foreach_batch") or {}) != (
-            n.get("foreach_batch") or {}
-        ) and not type_changed:
+        if (o.get("foreach_batch") or {}) != (n.get("foreach_batch") or {}) and not type_changed:
             self.add(
                 "sink-foreach-code",
                 f"foreach_batch {_show((o.get('foreach_batch') or {}).get('function'))} changed",
             )
         if o.get("output_mode") != n.get("output_mode"):
-            rule = (
-                "output-mode"
-                if _stateful(o) or _stateful(n)
-                else "output-mode-stateless"
-            )
+            rule = "output-mode" if _stateful(o) or _stateful(n) else "output-mode-stateless"
             self.add(
                 rule,
                 f"output mode {o.get('output_mode')!r} -> {n.get('output_mode')!r}",
             )
         if o.get("trigger") != n.get("trigger"):
-            kinds = {
-                (t or {}).get("kind") for t in (o.get("trigger"), n.get("trigger"))
-            }
+            kinds = {(t or {}).get("kind") for t in (o.get("trigger"), n.get("trigger"))}
             rule = "trigger-continuous" if "continuous" in kinds else "trigger"
             self.add(
                 rule,
                 f"trigger {_trigger_text(o.get('trigger'))} -> {_trigger_text(n.get('trigger'))}",
             )
         if o.get("query_name") != n.get("query_name"):
-            rule = (
-                "query-name-memory"
-                if "memory" in (o["format"], n["format"])
-                else "query-name"
-            )
-            self.add(
-                rule, f"query name {o.get('query_name')!r} -> {n.get('query_name')!r}"
-            )
+            rule = "query-name-memory" if "memory" in (o["format"], n["format"]) else "query-name"
+            self.add(rule, f"query name {o.get('query_name')!r} -> {n.get('query_name')!r}")
 
 
 def _topic(sink: dict):
@@ -862,9 +815,7 @@ def render_text(findings: list[Finding], colour: bool = False) -> str:
             if f.query is None:
                 lines.append(f"pipeline {f.pipeline}")
             else:
-                lines.append(
-                    f"pipeline {f.pipeline}, query {f.query} (checkpoint {f.checkpoint})"
-                )
+                lines.append(f"pipeline {f.pipeline}, query {f.query} (checkpoint {f.checkpoint})")
             current = group
         label = f"{f.verdict.upper() if f.verdict == UNSAFE else f.verdict:<6}"
         if colour:

@@ -96,20 +96,14 @@ def explain_rows(raw: RawProject, project: Project, plan: JobPlan) -> list[Row]:
         rows.append(Row(path, None, str(raw.where(path)), True))
         if isinstance(data, dict):
             walk(path, data, KIND_OF_SECTION[section])
-        written = {
-            ALIASES.get(KIND_OF_SECTION[section], {}).get(k, k) for k in (data or {})
-        }
+        written = {ALIASES.get(KIND_OF_SECTION[section], {}).get(k, k) for k in (data or {})}
         for key, value, why in derived:
             if key not in written:
                 rows.append(Row(path + (key,), value, why))
 
     rows.append(Row(("pipelines",), None, "", True))
     first_streaming = next(
-        (
-            project.inputs[i].name
-            for i in pipeline.inputs
-            if project.inputs[i].streaming
-        ),
+        (project.inputs[i].name for i in pipeline.inputs if project.inputs[i].streaming),
         None,
     )
     kind_why = (
@@ -132,9 +126,7 @@ def explain_rows(raw: RawProject, project: Project, plan: JobPlan) -> list[Row]:
                 )
             )
         if spec.outputs is None and wiring.outputs:
-            derived.append(
-                ("output", list(wiring.outputs), "implied: the project's only output")
-            )
+            derived.append(("output", list(wiring.outputs), "implied: the project's only output"))
         entry("nodes", wiring.node, derived)
 
     rows.append(Row(("inputs",), None, "", True))
@@ -142,9 +134,7 @@ def explain_rows(raw: RawProject, project: Project, plan: JobPlan) -> list[Row]:
     for name in pipeline.inputs:
         source = sources.get(name)
         spec = project.inputs[name]
-        derived: list[tuple[str, Any, str]] = [
-            ("streaming", spec.streaming, "default: false")
-        ]
+        derived: list[tuple[str, Any, str]] = [("streaming", spec.streaming, "default: false")]
         for key, value in FORMAT_DEFAULT_OPTIONS.get(spec.format, {}).items():
             if key not in spec.options:
                 derived.append(
@@ -177,9 +167,7 @@ def explain_rows(raw: RawProject, project: Project, plan: JobPlan) -> list[Row]:
                     "default: <checkpoint_root>/<pipeline>/<output>",
                 )
             )
-            derived.append(
-                ("query_name", sink.query_name, "default: <pipeline>.<output>")
-            )
+            derived.append(("query_name", sink.query_name, "default: <pipeline>.<output>"))
             derived.append(("output_mode", sink.output_mode, "default: append"))
             if sink.trigger is None:
                 derived.append(
@@ -265,11 +253,7 @@ def _origin(
     if isinstance(value, (dict, list)):
         return text  # a mapping or list: its own lines say how they were written
     written = lines.scalar_at(loc)
-    if (
-        written
-        and "${" in written
-        and not (isinstance(value, str) and written == value)
-    ):
+    if written and "${" in written and not (isinstance(value, str) and written == value):
         text += f" (written {written})"
     return text
 

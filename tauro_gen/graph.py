@@ -69,9 +69,7 @@ class _Graph:
             elif topic is not None:
                 lines.append(f"topic {_where(topic)}")
             if source.watermark:
-                lines.append(
-                    f"watermark {source.watermark.column} {source.watermark.delay}"
-                )
+                lines.append(f"watermark {source.watermark.column} {source.watermark.delay}")
             self.vertices.append((vid, "input", lines))
         for node in plan.nodes:
             vid = ident("node", node.name)
@@ -112,9 +110,7 @@ class _Graph:
         ]
         for vid, role, lines in self.vertices:
             left, right = shapes[role]
-            out.append(
-                f"    {vid}{left}{'<br/>'.join(_mermaid_text(t) for t in lines)}{right}"
-            )
+            out.append(f"    {vid}{left}{'<br/>'.join(_mermaid_text(t) for t in lines)}{right}")
         for start, end, label in self.edges:
             arrow = f' -- "{_mermaid_text(label)}" --> ' if label else " --> "
             out.append(f"    {start}{arrow}{end}")

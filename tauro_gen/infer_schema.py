@@ -65,9 +65,7 @@ def input_entry(raw: RawProject, name: str) -> dict:
     inputs = raw.sections.get("inputs", {})
     if name not in inputs:
         hint = did_you_mean(name, inputs) or (
-            "inputs: " + ", ".join(sorted(inputs))
-            if inputs
-            else "the project defines no inputs"
+            "inputs: " + ", ".join(sorted(inputs)) if inputs else "the project defines no inputs"
         )
         raise InferError(f"unknown input '{name}' ({hint})")
     entry = inputs[name]
@@ -94,9 +92,7 @@ def sample_paths(root: Path, name: str, entry: dict, sample: Path | None) -> lis
         folder = Path(path.removeprefix("file://"))
         folder = folder if folder.is_absolute() else root / folder
         if not folder.exists():
-            raise InferError(
-                f"input '{name}': {path} does not exist yet; give --sample FILE"
-            )
+            raise InferError(f"input '{name}': {path} does not exist yet; give --sample FILE")
         candidates = [folder]
     files = []
     for candidate in candidates:
@@ -156,16 +152,12 @@ def infer_ddl(fmt: str, files: list[Path], options: dict[str, str]) -> str:
                 .getOrCreate()
             )
         except Exception as exc:  # noqa: BLE001 — no Java or no pyspark: say so
-            raise InferError(
-                f"could not start a local Spark session: {_first_line(exc)}"
-            ) from None
+            raise InferError(f"could not start a local Spark session: {_first_line(exc)}") from None
         try:
             reader = spark.read.format(fmt).options(**options)
             schema = reader.load([str(f) for f in files]).schema
         except Exception as exc:  # noqa: BLE001 — Spark's own message is the useful one
-            raise InferError(
-                f"Spark could not read the samples: {_first_line(exc)}"
-            ) from None
+            raise InferError(f"Spark could not read the samples: {_first_line(exc)}") from None
         finally:
             if existing is None:  # a caller's session (tests, notebooks) stays up
                 spark.stop()
@@ -221,9 +213,7 @@ def _entry_mapping(data: Any, name: str):
     return value if isinstance(value, dict) else None
 
 
-def write_schema(
-    config_file: Path, name: str, ddl: str, force: bool
-) -> tuple[str, str | None]:
+def write_schema(config_file: Path, name: str, ddl: str, force: bool) -> tuple[str, str | None]:
     """Set `schema:` of input `name` in `config_file`; return (new text, previous schema)."""
     from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
@@ -245,9 +235,7 @@ def write_schema(
     previous = None
     for key in ("schema",):
         if key in entry:
-            previous = (
-                entry[key] if isinstance(entry[key], str) else json.dumps(entry[key])
-            )
+            previous = entry[key] if isinstance(entry[key], str) else json.dumps(entry[key])
             if not force:
                 raise InferError(
                     f"input '{name}' already declares a schema ({_short(previous)}); "
@@ -265,16 +253,12 @@ def _short(text: str, width: int = 60) -> str:
 
 def _check_only_schema_changed(old: str, new: str, config_file: Path) -> None:
     """A last guard: every changed line must be a `schema` line (or part of the old one)."""
-    matcher = difflib.SequenceMatcher(
-        a=old.splitlines(), b=new.splitlines(), autojunk=False
-    )
+    matcher = difflib.SequenceMatcher(a=old.splitlines(), b=new.splitlines(), autojunk=False)
     for tag, _i1, _i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
         added = new.splitlines()[j1:j2]
-        if tag in ("insert", "replace") and not all(
-            "schema:" in line for line in added
-        ):
+        if tag in ("insert", "replace") and not all("schema:" in line for line in added):
             raise InferError(
                 f"{config_file}: writing the schema would change other lines; add it by hand"
             )
@@ -282,9 +266,7 @@ def _check_only_schema_changed(old: str, new: str, config_file: Path) -> None:
 
 def declaring_file(raw: RawProject, name: str) -> Path:
     """The config file that declares input `name` (the overlay's, when it redefines it)."""
-    loc = raw.key_locs.get(("inputs", name, "schema")) or raw.key_locs.get(
-        ("inputs", name)
-    )
+    loc = raw.key_locs.get(("inputs", name, "schema")) or raw.key_locs.get(("inputs", name))
     if loc is None:
         raise InferError(f"cannot tell which file declares input '{name}'")
     path = Path(loc.file)
@@ -302,9 +284,7 @@ def infer_and_write(
             + ", ".join(FORMATS)
         )
     if "schema" in entry and not force and not dry_run:
-        raise InferError(
-            f"input '{name}' already declares a schema; pass --force to replace it"
-        )
+        raise InferError(f"input '{name}' already declares a schema; pass --force to replace it")
     files = sample_paths(raw.root, name, entry, sample)
     ddl = infer_ddl(fmt, files, reader_options(fmt, entry))
     config_file = declaring_file(raw, name)
@@ -313,9 +293,7 @@ def infer_and_write(
         new_text, previous = write_schema(config_file, name, ddl, force)
         _atomic_write(config_file, new_text)
     display = _display(raw.root, config_file)
-    return Inferred(
-        name, ddl, display, tuple(_display(raw.root, f) for f in files), previous
-    )
+    return Inferred(name, ddl, display, tuple(_display(raw.root, f) for f in files), previous)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -55,9 +55,7 @@ def _interval() -> dict:
     }
     part = getattr(rules, "_INTERVAL_PART", None)
     if isinstance(part, re.Pattern):
-        schema["pattern"] = _case_insensitive(
-            r"^\s*(?:interval\s+)?(?:" + part.pattern + r"\s*)+$"
-        )
+        schema["pattern"] = _case_insensitive(r"^\s*(?:interval\s+)?(?:" + part.pattern + r"\s*)+$")
     return schema
 
 
@@ -180,9 +178,7 @@ def _alias_pairs(aliases: dict[str, str]) -> list[tuple[str, str]]:
 def _trigger_def() -> dict:
     kinds_with_flag = ("available_now", "once")
     forms: list[dict] = []
-    flag_words = sorted(
-        w for w, k in rules.TRIGGER_SPELLINGS.items() if k in kinds_with_flag
-    )
+    flag_words = sorted(w for w, k in rules.TRIGGER_SPELLINGS.items() if k in kinds_with_flag)
     forms.append(
         {
             "description": "A processing-time interval, or " + ", ".join(flag_words),

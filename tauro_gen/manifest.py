@@ -41,11 +41,7 @@ JOIN_TYPES_DEFAULT = "inner"
 
 def manifest_path(script_path: str) -> str:
     """build/x.py -> build/x.manifest.json."""
-    return (
-        script_path[:-3] + SUFFIX
-        if script_path.endswith(".py")
-        else script_path + SUFFIX
-    )
+    return script_path[:-3] + SUFFIX if script_path.endswith(".py") else script_path + SUFFIX
 
 
 def manifest_of(plan: JobPlan, source: str | None = None) -> dict:
@@ -58,9 +54,7 @@ def manifest_of(plan: JobPlan, source: str | None = None) -> dict:
         if any(arg in streaming_vars for arg in node.args):
             streaming_vars.add(node.result)
 
-    node_entries = [
-        _node_entry(n, sources, nodes, streaming_vars, code) for n in plan.nodes
-    ]
+    node_entries = [_node_entry(n, sources, nodes, streaming_vars, code) for n in plan.nodes]
     by_name = {entry["name"]: entry for entry in node_entries}
     sinks = []
     for sink in plan.sinks:
@@ -73,9 +67,7 @@ def manifest_of(plan: JobPlan, source: str | None = None) -> dict:
                 "nodes": [n.name for n in lineage_nodes],
             }
             entry["stateful_operators"] = [
-                {"node": n.name, **op}
-                for n in lineage_nodes
-                for op in by_name[n.name]["stateful"]
+                {"node": n.name, **op} for n in lineage_nodes for op in by_name[n.name]["stateful"]
             ]
             foreach = getattr(sink, "foreach_function", None)
             if foreach:
@@ -102,9 +94,7 @@ def manifest_of(plan: JobPlan, source: str | None = None) -> dict:
         "sinks": sinks,
     }
     if source is not None:
-        manifest["digests"]["script_sha256"] = hashlib.sha256(
-            source.encode()
-        ).hexdigest()
+        manifest["digests"]["script_sha256"] = hashlib.sha256(source.encode()).hexdigest()
     return manifest
 
 
@@ -117,10 +107,7 @@ def to_json(manifest: dict) -> str:
 def _dump(value: Any, depth: int) -> str:
     if isinstance(value, dict) and value:
         pad = "  " * (depth + 1)
-        items = [
-            f"{pad}{json.dumps(str(k))}: {_dump(v, depth + 1)}"
-            for k, v in value.items()
-        ]
+        items = [f"{pad}{json.dumps(str(k))}: {_dump(v, depth + 1)}" for k, v in value.items()]
         return "{\n" + ",\n".join(items) + "\n" + "  " * depth + "}"
     if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
         pad = "  " * (depth + 1)
@@ -280,9 +267,7 @@ def _lineage(var: str, sources, nodes) -> tuple[list, list]:
 class _Call:
     kind: str  # aggregation | deduplication | join | arbitrary_state | limit | window | ...
     operation: str  # the method called
-    detail: tuple[
-        tuple[str, str], ...
-    ]  # what defines its state: keys, aggregates, join type
+    detail: tuple[tuple[str, str], ...]  # what defines its state: keys, aggregates, join type
 
     def describe(self) -> dict:
         return {"kind": self.kind, "operation": self.operation, **dict(self.detail)}
@@ -321,9 +306,7 @@ class _CodeIndex:
         texts = {self.blocks[n][0] for n in names}
         return hashlib.sha256("\n\n".join(sorted(texts)).encode()).hexdigest()[:16]
 
-    def operations(
-        self, name: str, params: dict[str, Any] | None = None
-    ) -> list[_Call]:
+    def operations(self, name: str, params: dict[str, Any] | None = None) -> list[_Call]:
         """Operator calls of a node function and its helpers; the node's `params` (and the
         function's defaults) stand in for its parameters, so `groupBy(F.window("ts", size))`
         reads with the configured size."""
@@ -369,15 +352,10 @@ def _function_calls(text: str, name: str, params_json: str) -> tuple[_Call, ...]
     return tuple(_calls(tree, _parameters(tree, name, json.loads(params_json))))
 
 
-def _parameters(
-    tree: ast.AST, name: str, params: dict[str, Any]
-) -> dict[str, ast.expr]:
+def _parameters(tree: ast.AST, name: str, params: dict[str, Any]) -> dict[str, ast.expr]:
     """Parameter name -> value expression for the function `name` called with `params`."""
     for func in getattr(tree, "body", []):
-        if (
-            isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef))
-            and func.name == name
-        ):
+        if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) and func.name == name:
             break
     else:
         return {}
@@ -389,11 +367,7 @@ def _parameters(
     if not func.args.defaults:
         defaults = {}
     defaults.update(
-        {
-            a.arg: d
-            for a, d in zip(func.args.kwonlyargs, func.args.kw_defaults)
-            if d is not None
-        }
+        {a.arg: d for a, d in zip(func.args.kwonlyargs, func.args.kw_defaults) if d is not None}
     )
     for arg in [*positional, *func.args.kwonlyargs]:
         if arg.arg in params and _literal(params[arg.arg]):
@@ -460,9 +434,7 @@ def _single_assignments(tree: ast.AST) -> dict[str, ast.expr]:
             targets = []
             if isinstance(node, ast.Assign):
                 targets = node.targets
-            elif isinstance(
-                node, (ast.AnnAssign, ast.AugAssign, ast.For, ast.With, ast.NamedExpr)
-            ):
+            elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For, ast.With, ast.NamedExpr)):
                 targets = [getattr(node, "target", None)]
             for target in targets:
                 for name in ast.walk(target) if target is not None else ():
@@ -501,11 +473,7 @@ def _calls(tree: ast.AST, parameters: dict[str, ast.expr] | None = None) -> list
             # df.groupBy(keys).agg(...): the call on the grouped data is the aggregate.
             while True:
                 attribute = parents.get(current)
-                outer = (
-                    parents.get(attribute)
-                    if isinstance(attribute, ast.Attribute)
-                    else None
-                )
+                outer = parents.get(attribute) if isinstance(attribute, ast.Attribute) else None
                 if not (isinstance(outer, ast.Call) and outer.func is attribute):
                     break
                 if attribute.attr not in GROUPED_AGGREGATES:
@@ -532,21 +500,16 @@ def _calls(tree: ast.AST, parameters: dict[str, ast.expr] | None = None) -> list
         elif kind == "join":
             how = JOIN_TYPES_DEFAULT
             keywords = {k.arg: k.value for k in node.keywords if k.arg}
-            how_node = keywords.get("how") or (
-                node.args[2] if len(node.args) > 2 else None
-            )
+            how_node = keywords.get("how") or (node.args[2] if len(node.args) > 2 else None)
             if isinstance(how_node, ast.Name) and how_node.id in names:
                 how_node = names[how_node.id]
             if how_node is not None:
                 how = (
                     how_node.value
-                    if isinstance(how_node, ast.Constant)
-                    and isinstance(how_node.value, str)
+                    if isinstance(how_node, ast.Constant) and isinstance(how_node.value, str)
                     else _text(how_node, names)
                 )
-            on_node = keywords.get("on") or (
-                node.args[1] if len(node.args) > 1 else None
-            )
+            on_node = keywords.get("on") or (node.args[1] if len(node.args) > 1 else None)
             detail = (
                 ("join_type", str(how)),
                 ("on", _text(on_node, names) if on_node is not None else ""),

@@ -128,7 +128,9 @@ class SourceIndex:
             )
         if path in self._modules:
             return self._modules[path]
-        display = path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else str(path)
+        display = (
+            path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else str(path)
+        )
         text = path.read_text(encoding="utf-8")
         try:
             tree = ast.parse(text, filename=display)
@@ -147,7 +149,9 @@ class SourceIndex:
         self._modules[path] = module
         return module
 
-    def resolve_function(self, spec: str, module: str | None, where: Location) -> tuple[_Module, str]:
+    def resolve_function(
+        self, spec: str, module: str | None, where: Location
+    ) -> tuple[_Module, str]:
         """`pkg.mod.func`, `src.nodes.process_sales` (module file named like its function), or
         Tauro's `module:` + `function:` pair."""
         if module:
@@ -415,7 +419,10 @@ def _free_names(stmt: ast.stmt) -> set[str]:
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             for alias in node.names:
                 local.add(alias.asname or alias.name.split(".")[0])
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node is not stmt:
+        elif (
+            isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and node is not stmt
+        ):
             local.add(node.name)
     if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
         local = set()  # a module-level assignment's targets are not local to anything
@@ -425,7 +432,9 @@ def _free_names(stmt: ast.stmt) -> set[str]:
 def _reject_dynamic_code(mod: _Module, stmt: ast.stmt) -> None:
     """Code whose dependencies cannot be seen by parsing cannot be inlined faithfully."""
     for node in ast.walk(stmt):
-        where = Location(mod.display, getattr(node, "lineno", 0), getattr(node, "col_offset", 0) + 1)
+        where = Location(
+            mod.display, getattr(node, "lineno", 0), getattr(node, "col_offset", 0) + 1
+        )
         if isinstance(node, ast.Name) and node.id == "__file__":
             raise CodeError(
                 CodeProblem(

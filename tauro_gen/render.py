@@ -41,11 +41,7 @@ def py(value: object) -> str:
 
 def doc(text: object) -> str:
     """Text that is safe inside a docstring or a comment: one line, no quotes that end it."""
-    return (
-        " ".join(str(text).split())
-        .replace("\\", "\\\\")
-        .replace('"""', '\\"\\"\\"')
-    )
+    return " ".join(str(text).split()).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
 
 
 def sentence(text: object) -> str:

@@ -166,9 +166,7 @@ class PrimitiveType:
     name: str
 
     def __post_init__(self) -> None:
-        _require(
-            isinstance(self.name, str), f"type name must be a string, got {self.name!r}"
-        )
+        _require(isinstance(self.name, str), f"type name must be a string, got {self.name!r}")
         canonical = _PRIMITIVE_ALIASES.get(self.name.lower())
         _require(canonical is not None, f"'{self.name}' is not a primitive Spark type")
         object.__setattr__(self, "name", canonical)
@@ -232,9 +230,7 @@ class ArrayType:
             _is_data_type(self.element),
             f"array element must be a type: {self.element!r}",
         )
-        _require(
-            isinstance(self.contains_null, bool), "contains_null must be True or False"
-        )
+        _require(isinstance(self.contains_null, bool), "contains_null must be True or False")
 
 
 @dataclass(frozen=True)
@@ -294,9 +290,7 @@ class StructType:
         object.__setattr__(self, "fields", tuple(self.fields))
         seen: set[str] = set()
         for field in self.fields:
-            _require(
-                isinstance(field, Field), f"struct fields must be Field, got {field!r}"
-            )
+            _require(isinstance(field, Field), f"struct fields must be Field, got {field!r}")
             folded = _fold(field.name)
             _require(folded not in seen, f"duplicate column name '{field.name}'")
             seen.add(folded)
@@ -307,15 +301,7 @@ class StructType:
         return [field.name for field in self.fields]
 
 
-DataType = (
-    PrimitiveType
-    | DecimalType
-    | VarcharType
-    | CharType
-    | ArrayType
-    | MapType
-    | StructType
-)
+DataType = PrimitiveType | DecimalType | VarcharType | CharType | ArrayType | MapType | StructType
 _DATA_TYPES = (
     PrimitiveType,
     DecimalType,
@@ -340,9 +326,7 @@ def _fold(name: str) -> str:
 # Lexer
 # --------------------------------------------------------------------------------------------
 
-_WORD_CHARS = frozenset(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
-)
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 _PUNCTUATION = frozenset("<>(),:")
 # Words Spark lexes as numeric literals rather than identifiers (it rejects them as names).
 _NUMERIC_LITERAL = re.compile(r"\d+(?:[lsydf]|bd)?|\d+e\d+(?:[df]|bd)?", re.IGNORECASE)
@@ -437,11 +421,7 @@ class _Lexer:
         while self.pos < len(self.text) and self.text[self.pos] in _WORD_CHARS:
             self.pos += 1
         word = self.text[start : self.pos]
-        if (
-            word in ("r", "R")
-            and self.pos < len(self.text)
-            and self.text[self.pos] in "'\""
-        ):
+        if word in ("r", "R") and self.pos < len(self.text) and self.text[self.pos] in "'\"":
             return _Token("string", self._string(raw=True), start)
         return _Token("word", word, start)
 
@@ -474,9 +454,7 @@ class _Lexer:
                 self.pos += 2
             elif char == quote:
                 self.pos += 1
-                return (
-                    "".join(chunks) if raw else _unescape("".join(chunks), self, start)
-                )
+                return "".join(chunks) if raw else _unescape("".join(chunks), self, start)
             elif char == "\\" and not raw and self.pos + 1 < len(self.text):
                 chunks.append(self.text[self.pos : self.pos + 2])
                 self.pos += 2
@@ -528,9 +506,7 @@ def _unescape(body: str, lexer: _Lexer, start: int) -> str:
         out.append(decoded)
         i += width
     # \ud83d\ude00 in the DDL is one character in Java (UTF-16); make it one in Python too.
-    return (
-        "".join(out).encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
-    )
+    return "".join(out).encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
 
 
 def _escape_at(body: str, i: int) -> tuple[str | None, int]:
@@ -581,9 +557,7 @@ class _Parser:
         return token
 
     def fail(self, message: str, offset: int | None = None) -> NoReturn:
-        raise SchemaError(
-            message, self.tok.offset if offset is None else offset, text=self.text
-        )
+        raise SchemaError(message, self.tok.offset if offset is None else offset, text=self.text)
 
     def close(self, char: str, opener: _Token, what: str) -> None:
         """Consume the bracket closing ``opener``; a missing one is reported where it opened."""
@@ -606,9 +580,7 @@ class _Parser:
             # Spark also accepts the whole schema written as one STRUCT<...>
             struct = self.struct_type(self.advance())
             if self.tok.kind != "eof":
-                self.fail(
-                    f"unexpected {self.tok.describe()} after the end of STRUCT<...>"
-                )
+                self.fail(f"unexpected {self.tok.describe()} after the end of STRUCT<...>")
         else:
             struct = StructType(self.columns(top_level=True))
         if not struct.fields:
@@ -631,13 +603,9 @@ class _Parser:
                 return fields
             comma = self.advance()
             if self.tok.kind == "eof" if top_level else self.tok.is_punct(">"):
-                self.fail(
-                    "trailing comma after the last column: remove it", comma.offset
-                )
+                self.fail("trailing comma after the last column: remove it", comma.offset)
 
-    def check_duplicate(
-        self, name: str, offset: int, seen: dict[str, tuple[str, int]]
-    ) -> None:
+    def check_duplicate(self, name: str, offset: int, seen: dict[str, tuple[str, int]]) -> None:
         folded = _fold(name)
         if folded in seen:
             first, first_offset = seen[folded]
@@ -695,9 +663,7 @@ class _Parser:
         if token.kind != "word":
             self.fail(f"expected a column name but found {token.describe()}")
         if _NUMERIC_LITERAL.fullmatch(token.value):
-            self.fail(
-                f"'{token.value}' is a number, not a name: back-quote it as `{token.value}`"
-            )
+            self.fail(f"'{token.value}' is a number, not a name: back-quote it as `{token.value}`")
         return self.advance().value
 
     def nullability(self) -> bool:
@@ -755,9 +721,7 @@ class _Parser:
     def unknown_type(self, token: _Token, column: str | None) -> str:
         """A difflib suggestion, or for ``my col INT`` the back-quote hint that really helps."""
         following = self.tok
-        split_name = (
-            following.kind == "word" and following.value.lower() in _KNOWN_TYPE_NAMES
-        )
+        split_name = following.kind == "word" and following.value.lower() in _KNOWN_TYPE_NAMES
         if column is not None and split_name:
             name = f"{column} {token.value}"
             return (
@@ -772,12 +736,8 @@ class _Parser:
 
     def number(self, what: str) -> tuple[int, int]:
         token = self.tok
-        if token.kind != "word" or not (
-            token.value.isascii() and token.value.isdigit()
-        ):
-            self.fail(
-                f"expected a whole number for {what} but found {token.describe()}"
-            )
+        if token.kind != "word" or not (token.value.isascii() and token.value.isdigit()):
+            self.fail(f"expected a whole number for {what} but found {token.describe()}")
         self.advance()
         return int(token.value), token.offset
 
@@ -811,9 +771,7 @@ class _Parser:
         length, offset = self.number(f"the {kind} length")
         self.close(")", opener, f"{kind}(")
         if length > _MAX_LENGTH:
-            self.fail(
-                f"{kind} length must be at most {_MAX_LENGTH}, got {length}", offset
-            )
+            self.fail(f"{kind} length must be at most {_MAX_LENGTH}, got {length}", offset)
         return VarcharType(length) if kind == "VARCHAR" else CharType(length)
 
     def open_angle(self, token: _Token, example: str) -> _Token:
@@ -898,9 +856,7 @@ _Fail = Callable[[str, "str | None"], NoReturn]
 def parse_field_list(items: list[dict]) -> StructType:
     """Parse the YAML form ``[{name: id, type: int, nullable: false, comment: ...}, ...]``."""
     if not isinstance(items, (list, tuple)):
-        raise SchemaError(
-            f"a field list must be a list of mappings, got {type(items).__name__}"
-        )
+        raise SchemaError(f"a field list must be a list of mappings, got {type(items).__name__}")
     if not items:
         raise SchemaError(
             "schema is empty: declare at least one column, e.g. {name: id, type: int}"
@@ -931,11 +887,7 @@ def _list_item(index: int, item: object) -> Field:
     for key in item:
         if key not in _LIST_KEYS:
             close = difflib.get_close_matches(str(key), _LIST_KEYS, n=1)
-            hint = (
-                f"did you mean '{close[0]}'?"
-                if close
-                else f"known: {', '.join(_LIST_KEYS)}"
-            )
+            hint = f"did you mean '{close[0]}'?" if close else f"known: {', '.join(_LIST_KEYS)}"
             fail(f"unknown key '{key}' ({hint})", str(key))
     for required in ("name", "type"):
         if required not in item:
@@ -1001,11 +953,7 @@ def _quote_name(name: str) -> str:
 def _quote_string(text: str) -> str:
     """A single-quoted SQL literal that Spark (and parse_ddl) decode back to ``text``."""
     escaped = text.replace("\\", "\\\\").replace("'", "\\'")
-    return (
-        "'"
-        + escaped.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
-        + "'"
-    )
+    return "'" + escaped.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t") + "'"
 
 
 def to_ddl(struct: StructType) -> str:
@@ -1039,14 +987,10 @@ def type_to_ddl(data_type: DataType) -> str:
     if isinstance(data_type, CharType):
         return f"CHAR({data_type.length})"
     if isinstance(data_type, ArrayType):
-        _require(
-            data_type.contains_null, "DDL cannot express ARRAY with contains_null=False"
-        )
+        _require(data_type.contains_null, "DDL cannot express ARRAY with contains_null=False")
         return f"ARRAY<{type_to_ddl(data_type.element)}>"
     if isinstance(data_type, MapType):
-        _require(
-            data_type.value_contains_null, "DDL cannot express MAP with non-null values"
-        )
+        _require(data_type.value_contains_null, "DDL cannot express MAP with non-null values")
         return f"MAP<{type_to_ddl(data_type.key)}, {type_to_ddl(data_type.value)}>"
     if isinstance(data_type, StructType):
         return f"STRUCT<{', '.join(_field_ddl(f, ': ') for f in data_type.fields)}>"
@@ -1076,9 +1020,7 @@ def to_python(data_type: DataType, indent: int | None = 4, base_indent: int = 0)
     names from ``type_names_used``.
     """
     if not _is_data_type(data_type):
-        raise TypeError(
-            f"to_python expects a schema type, got {type(data_type).__name__}"
-        )
+        raise TypeError(f"to_python expects a schema type, got {type(data_type).__name__}")
     return _py_type(data_type, indent, base_indent, 0)
 
 
@@ -1193,9 +1135,7 @@ def from_json(value: Mapping[str, Any]) -> StructType:
     """
     data_type = _type_from_json(value, "$")
     if not isinstance(data_type, StructType):
-        raise SchemaError(
-            'a JSON schema must be an object with "type": "struct"', key="$"
-        )
+        raise SchemaError('a JSON schema must be an object with "type": "struct"', key="$")
     if not data_type.fields:
         raise SchemaError("schema is empty: declare at least one field", key="$.fields")
     return data_type
@@ -1206,9 +1146,7 @@ def _type_from_json(value: object, path: str) -> DataType:
         try:
             return parse_type(value)
         except SchemaError as exc:
-            raise SchemaError(
-                f"invalid type '{value}': {exc.message}", key=path
-            ) from None
+            raise SchemaError(f"invalid type '{value}': {exc.message}", key=path) from None
     if not isinstance(value, Mapping):
         raise SchemaError(f"expected a type name or object, got {value!r}", key=path)
     kind = _json_get(value, "type", str, path)
@@ -1216,12 +1154,8 @@ def _type_from_json(value: object, path: str) -> DataType:
         element = _json_child(value, "elementType", path)
         return _at(path, lambda: ArrayType(element, value.get("containsNull", True)))
     if kind == "map":
-        key, val = _json_child(value, "keyType", path), _json_child(
-            value, "valueType", path
-        )
-        return _at(
-            path, lambda: MapType(key, val, value.get("valueContainsNull", True))
-        )
+        key, val = _json_child(value, "keyType", path), _json_child(value, "valueType", path)
+        return _at(path, lambda: MapType(key, val, value.get("valueContainsNull", True)))
     if kind == "struct":
         fields = _json_get(value, "fields", list, path)
         return _struct_from_json(fields, f"{path}.fields")
@@ -1252,9 +1186,7 @@ def _struct_from_json(fields: list, path: str) -> StructType:
             result.append(
                 Field(
                     _json_get(item, "name", str, where),
-                    _type_from_json(
-                        _json_get(item, "type", object, where), f"{where}.type"
-                    ),
+                    _type_from_json(_json_get(item, "type", object, where), f"{where}.type"),
                     item.get("nullable", True),
                     comment,
                 )

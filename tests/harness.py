@@ -85,7 +85,9 @@ class SparkJob:
             if match:
                 return match
             if self.proc.poll() is not None:
-                raise AssertionError(f"job exited ({self.proc.returncode}) before /{pattern}/:\n{self.log}")
+                raise AssertionError(
+                    f"job exited ({self.proc.returncode}) before /{pattern}/:\n{self.log}"
+                )
             time.sleep(0.2)
         raise AssertionError(f"timed out waiting for /{pattern}/:\n{self.log}")
 
@@ -110,7 +112,11 @@ class SparkJob:
         the JVM may exit before its Python child has finished reporting."""
         try:
             code = self.proc.wait(timeout=timeout)
-            wait_until(lambda: not _group_alive(self.proc.pid), timeout=timeout, what="job processes to end")
+            wait_until(
+                lambda: not _group_alive(self.proc.pid),
+                timeout=timeout,
+                what="job processes to end",
+            )
             return code
         finally:
             self._log.close()
@@ -133,7 +139,9 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
-def run_job(cwd: Path, script: str, *args: str, env=None, packages=None, timeout=240) -> subprocess.CompletedProcess:
+def run_job(
+    cwd: Path, script: str, *args: str, env=None, packages=None, timeout=240
+) -> subprocess.CompletedProcess:
     """Run a job to its end. Its whole output is in `.stdout`: spark-submit passes the Python
     process's stderr on through its own stdout anyway."""
     return subprocess.run(
@@ -160,7 +168,9 @@ def drop_file(folder: Path, name: str, text: str) -> Path:
 
 
 def copy_project(source: Path, target: Path) -> Path:
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("build", "data", "checkpoints", "__pycache__"))
+    shutil.copytree(
+        source, target, ignore=shutil.ignore_patterns("build", "data", "checkpoints", "__pycache__")
+    )
     return target
 
 

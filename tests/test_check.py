@@ -17,14 +17,9 @@ def build(root: Path, *args: str) -> None:
 
 def test_fresh_build_passes_and_writes_a_manifest(tutorial):
     build(tutorial)
-    manifest = json.loads(
-        (tutorial / "build/real_time_sales.manifest.json").read_text()
-    )
+    manifest = json.loads((tutorial / "build/real_time_sales.manifest.json").read_text())
     assert manifest["pipeline"] == "real_time_sales"
-    assert (
-        manifest["sinks"][0]["checkpoint"]
-        == "checkpoints/real_time_sales/processed_sales"
-    )
+    assert manifest["sinks"][0]["checkpoint"] == "checkpoints/real_time_sales/processed_sales"
     result = tauro_gen("check", cwd=tutorial)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok: 2 file(s) in build/ match the project (env 'base')" in result.stdout
@@ -34,9 +29,7 @@ def test_fresh_build_passes_and_writes_a_manifest(tutorial):
 def test_stale_tree_exits_1_with_a_unified_diff_per_file(tutorial):
     build(tutorial)
     outputs = tutorial / "config/outputs.yaml"
-    outputs.write_text(
-        outputs.read_text() + "    trigger: {processing_time: 5 seconds}\n"
-    )
+    outputs.write_text(outputs.read_text() + "    trigger: {processing_time: 5 seconds}\n")
     result = tauro_gen("check", "--all", cwd=tutorial)
     assert result.returncode == 1
     out = result.stdout
@@ -45,9 +38,8 @@ def test_stale_tree_exits_1_with_a_unified_diff_per_file(tutorial):
     assert '+        writer = writer.trigger(processingTime="5 seconds")' in out
     assert "--- a/build/real_time_sales.manifest.json (committed)" in out
     assert '+        "kind": "processing_time",' in out
-    assert (
-        "2 stale, 0 missing, 0 orphaned file(s) in build/; run: tauro-gen build --all"
-        in (result.stderr)
+    assert "2 stale, 0 missing, 0 orphaned file(s) in build/; run: tauro-gen build --all" in (
+        result.stderr
     )
     build(tutorial)
     assert tauro_gen("check", cwd=tutorial).returncode == 0
@@ -65,26 +57,16 @@ def test_node_code_change_makes_the_tree_stale(tutorial):
 def test_missing_and_orphaned_files(tutorial):
     build(tutorial)
     (tutorial / "build/real_time_sales.manifest.json").unlink()
-    (tutorial / "build/old_pipeline.py").write_text(
-        "# from a pipeline that was removed\n"
-    )
+    (tutorial / "build/old_pipeline.py").write_text("# from a pipeline that was removed\n")
     (tutorial / "build/old_pipeline.manifest.json").write_text("{}\n")
-    (tutorial / "build/notes.txt").write_text(
-        "not ours\n"
-    )  # other files are left alone
+    (tutorial / "build/notes.txt").write_text("not ours\n")  # other files are left alone
     result = tauro_gen("check", cwd=tutorial)
     assert result.returncode == 1
     assert "missing: build/real_time_sales.manifest.json" in result.stdout
-    assert (
-        "orphan: build/old_pipeline.py (no pipeline of env 'base' produces it)"
-        in result.stdout
-    )
+    assert "orphan: build/old_pipeline.py (no pipeline of env 'base' produces it)" in result.stdout
     assert "orphan: build/old_pipeline.manifest.json" in result.stdout
     assert "notes.txt" not in result.stdout
-    assert (
-        "remove: build/old_pipeline.manifest.json build/old_pipeline.py"
-        in result.stderr
-    )
+    assert "remove: build/old_pipeline.manifest.json build/old_pipeline.py" in result.stderr
 
 
 def test_environments_are_checked_separately(tutorial):
@@ -105,9 +87,7 @@ def test_one_pipeline_and_config_errors(project):
     root = project("order_enrichment")
     assert tauro_gen("check", cwd=root).returncode == 1  # nothing built yet
     build(root)
-    assert (
-        tauro_gen("check", "--pipeline", "order_enrichment", cwd=root).returncode == 0
-    )
+    assert tauro_gen("check", "--pipeline", "order_enrichment", cwd=root).returncode == 0
     unknown = tauro_gen("check", "--pipeline", "nope", cwd=root)
     assert unknown.returncode == 2 and "unknown pipeline 'nope'" in unknown.stderr
     inputs = root / "config/inputs.yaml"
@@ -125,9 +105,7 @@ def test_check_is_fast_enough_for_a_hook(project):
     result = tauro_gen("check", cwd=root)
     elapsed = time.monotonic() - started
     assert result.returncode == 0
-    assert (
-        elapsed < 15
-    ), f"check took {elapsed:.1f} s"  # ~1.5 s on an idle 2-core machine
+    assert elapsed < 15, f"check took {elapsed:.1f} s"  # ~1.5 s on an idle 2-core machine
 
 
 def test_pre_commit_hook_definition():

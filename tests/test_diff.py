@@ -136,9 +136,7 @@ CASES = {
         {("review", "source-options", Q_PAID)},
     ),
     "kafka starting offsets changed": (
-        edit(
-            "config/inputs.yaml", "startingOffsets: earliest", "startingOffsets: latest"
-        ),
+        edit("config/inputs.yaml", "startingOffsets: earliest", "startingOffsets: latest"),
         {
             ("safe", "source-starting-offsets", Q_VIEWS),
             ("safe", "source-starting-offsets", Q_CLICKS),
@@ -405,12 +403,9 @@ def test_cli_diff_of_two_generated_jobs(tmp_path):
     result = tauro_gen("diff", str(old / "build/shop.py"), str(new / "build/shop.py"))
     assert result.returncode == 1, result.stdout + result.stderr
     assert (
-        "UNSAFE  [source-topics] input 'clicks': subscribe 'clicks' -> 'clicks_v2'"
-        in result.stdout
+        "UNSAFE  [source-topics] input 'clicks': subscribe 'clicks' -> 'clicks_v2'" in result.stdout
     )
-    assert (
-        "Changes to subscribed topics/files are generally not allowed" in result.stdout
-    )
+    assert "Changes to subscribed topics/files are generally not allowed" in result.stdout
     assert "2 unsafe, 0 to review, 0 safe" in result.stdout
 
     # Manifests directly, and whole build folders, give the same answer.
@@ -428,7 +423,11 @@ def test_build_warns_when_a_rebuild_changes_what_a_checkpoint_recorded(tmp_path)
     rebuild with 8 is still written (it may be meant), with one warning per query whose
     checkpoint cannot follow, and none for a safe change or an unchanged rebuild."""
     root = _project(tmp_path, "shop")
-    edit("config/pipelines.yaml", "spark.sql.shuffle.partitions: 4", "spark.sql.shuffle.partitions: 8")(root)
+    edit(
+        "config/pipelines.yaml",
+        "spark.sql.shuffle.partitions: 4",
+        "spark.sql.shuffle.partitions: 8",
+    )(root)
     result = tauro_gen("build", "--all", cwd=root)
     assert result.returncode == 0, result.stderr
     assert '"spark.sql.shuffle.partitions": 8' in (root / "build/shop.manifest.json").read_text()
@@ -455,9 +454,7 @@ def test_cli_diff_safe_change_exits_0_and_json(tmp_path):
     shutil.copytree(old, new)
     edit("config/outputs.yaml", "topic: page-views", "topic: page-views-v2")(new)
     _build(new)
-    result = tauro_gen(
-        "diff", "--format", "json", str(old / "build"), str(new / "build")
-    )
+    result = tauro_gen("diff", "--format", "json", str(old / "build"), str(new / "build"))
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["summary"] == {"unsafe": 0, "review": 0, "safe": 1}
@@ -474,16 +471,11 @@ def test_cli_diff_against_a_git_revision(tmp_path):
     subprocess.run(["git", "init", "-q"], cwd=root, check=True)
     subprocess.run(["git", "add", "."], cwd=root, check=True)
     subprocess.run([*git, "commit", "-qm", "base"], cwd=root, check=True)
-    edit(
-        "src/shop/nodes.py", 'on="order_id", how="inner"', 'on="order_id", how="left"'
-    )(root)
+    edit("src/shop/nodes.py", 'on="order_id", how="inner"', 'on="order_id", how="left"')(root)
     _build(root)
     result = tauro_gen("diff", "--against", "HEAD", cwd=root)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert (
-        "[join-changed] join in node 'paid_orders': join_type inner -> left"
-        in result.stdout
-    )
+    assert "[join-changed] join in node 'paid_orders': join_type inner -> left" in result.stdout
     unchanged = tauro_gen("diff", "--against", "HEAD", "-p", str(root / "src"))
     assert unchanged.returncode == 2 and "no *.manifest.json" in unchanged.stderr
     bad = tauro_gen("diff", "--against", "no-such-ref", cwd=root)
@@ -493,9 +485,7 @@ def test_cli_diff_against_a_git_revision(tmp_path):
 def test_cli_diff_usage_errors(tmp_path):
     root = _project(tmp_path, "p")
     assert tauro_gen("diff").returncode == 2
-    missing = tauro_gen(
-        "diff", str(root / "build/shop.py"), str(root / "build/nope.py")
-    )
+    missing = tauro_gen("diff", str(root / "build/shop.py"), str(root / "build/nope.py"))
     assert missing.returncode == 2
     assert "nope.manifest.json not found" in missing.stderr
     assert "Traceback" not in missing.stderr

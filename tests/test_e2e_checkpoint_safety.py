@@ -85,8 +85,7 @@ def csv(*rows: tuple) -> str:
 FILE_SINK = "    format: parquet\n    path: data/out/\n"
 KEEP = 'def keep(orders):\n    return orders.filter("amount > 0")\n'
 KEEP_BOTH = (
-    "def keep(orders, returns):\n"
-    '    return orders.unionByName(returns).filter("amount > 0")\n'
+    "def keep(orders, returns):\n" '    return orders.unionByName(returns).filter("amount > 0")\n'
 )
 
 
@@ -102,10 +101,7 @@ def test_unsafe_source_added_spark_refuses_to_restart(tmp_path):
     build(root)
     predicted = diff(root)
     assert predicted.returncode == 1, predicted.stdout
-    assert (
-        "UNSAFE  [source-count] streaming sources 1 -> 2 (added 'returns')"
-        in predicted.stdout
-    )
+    assert "UNSAFE  [source-count] streaming sources 1 -> 2 (added 'returns')" in predicted.stdout
 
     drop_file(root / "data/returns", "r1.csv", csv((3, "a", 1.0)))
     restarted = run(root)
@@ -178,12 +174,8 @@ def test_safe_rate_limit_and_trigger_change_restarts_where_it_stopped(tmp_path, 
         KEEP,
     )
     (root / "config/inputs.yaml").write_text(inputs)
-    pipelines = (
-        root / "config/pipelines.yaml"
-    )  # and a setting Spark keeps in the checkpoint
-    pipelines.write_text(
-        pipelines.read_text().replace("partitions: 2", "partitions: 8")
-    )
+    pipelines = root / "config/pipelines.yaml"  # and a setting Spark keeps in the checkpoint
+    pipelines.write_text(pipelines.read_text().replace("partitions: 2", "partitions: 8"))
     build(root)
     predicted = diff(root)
     assert predicted.returncode == 0, predicted.stdout
@@ -209,8 +201,6 @@ def test_safe_rate_limit_and_trigger_change_restarts_where_it_stopped(tmp_path, 
     assert ids == [1, 2, 3, 4]
     # As `checkpoint-conf` says: Spark kept the value recorded in the checkpoint (2), not 8.
     for batch in ("1", "2"):
-        offsets = (
-            (root / "checkpoints/shop/out/offsets" / batch).read_text().splitlines()
-        )
+        offsets = (root / "checkpoints/shop/out/offsets" / batch).read_text().splitlines()
         metadata = json.loads(offsets[1])
         assert metadata["conf"]["spark.sql.shuffle.partitions"] == "2"

@@ -33,9 +33,7 @@ def test_batch_pipeline_reads_transforms_and_writes_partitioned_parquet(spark, p
 
     report = root / "data" / "report"
     assert sorted(p.name for p in report.glob("date=*")) == ["date=2024-01-15", "date=2024-01-16"]
-    rows = {
-        (str(r.date), r.customer): r.revenue for r in spark.read.parquet(str(report)).collect()
-    }
+    rows = {(str(r.date), r.customer): r.revenue for r in spark.read.parquet(str(report)).collect()}
     assert rows == {
         ("2024-01-15", "Alice"): Decimal("150.00"),
         ("2024-01-15", "Bob"): Decimal("110.00"),
@@ -58,12 +56,32 @@ def test_streaming_dag_with_fan_in_and_stream_static_join(spark, project):
         "customer_id,name,segment\n1, Ada ,RETAIL\n2,Grace,Business\n",
     )
     orders = [
-        {"order_id": 10, "customer_id": 1, "amount": 25.5, "country": "UK", "ordered_at": "2024-01-15T10:00:00"},
-        {"order_id": 11, "customer_id": 2, "amount": 0.5, "country": "FR", "ordered_at": "2024-01-15T10:01:00"},
-        {"order_id": 12, "customer_id": 3, "amount": 12.0, "country": "USA", "ordered_at": "2024-01-15T10:02:00"},
+        {
+            "order_id": 10,
+            "customer_id": 1,
+            "amount": 25.5,
+            "country": "UK",
+            "ordered_at": "2024-01-15T10:00:00",
+        },
+        {
+            "order_id": 11,
+            "customer_id": 2,
+            "amount": 0.5,
+            "country": "FR",
+            "ordered_at": "2024-01-15T10:01:00",
+        },
+        {
+            "order_id": 12,
+            "customer_id": 3,
+            "amount": 12.0,
+            "country": "USA",
+            "ordered_at": "2024-01-15T10:02:00",
+        },
     ]
     for order in orders:
-        drop_file(root / "data" / "orders", f"order-{order['order_id']}.json", json.dumps(order) + "\n")
+        drop_file(
+            root / "data" / "orders", f"order-{order['order_id']}.json", json.dumps(order) + "\n"
+        )
 
     result = run_job(root, "build/order_enrichment.py", "--available-now")
     assert result.returncode == 0, result.stdout
@@ -86,7 +104,9 @@ def test_kill_9_mid_stream_then_restart_gives_exactly_once_output(spark, tutoria
 
     def csv(n: int) -> str:
         lines = ["id,date,amount,customer"]
-        lines += [f"{n * rows_per_file + i},2024-02-01,{i % 50 + 1}.25,c{i}" for i in range(rows_per_file)]
+        lines += [
+            f"{n * rows_per_file + i},2024-02-01,{i % 50 + 1}.25,c{i}" for i in range(rows_per_file)
+        ]
         return "\n".join(lines) + "\n"
 
     drop_file(inbox, "f000.csv", csv(0))
@@ -110,7 +130,9 @@ def test_kill_9_mid_stream_then_restart_gives_exactly_once_output(spark, tutoria
     result = run_job(tutorial, "build/real_time_sales.py", "--available-now")
     assert result.returncode == 0, result.stdout
 
-    ids = [r.id for r in spark.read.parquet(str(tutorial / "data" / "output")).select("id").collect()]
+    ids = [
+        r.id for r in spark.read.parquet(str(tutorial / "data" / "output")).select("id").collect()
+    ]
     assert len(ids) == files * rows_per_file
     assert len(set(ids)) == len(ids)  # no batch written twice
 
@@ -119,10 +141,14 @@ def test_a_query_failing_at_run_time_exits_non_zero_with_the_reason(tutorial):
     # ANSI mode (Spark 4's default) fails the query when a customer name is cast to an int.
     node = tutorial / "src" / "nodes" / "process_sales.py"
     node.write_text(
-        node.read_text().replace("    return df", '    return df.withColumn("n", F.col("customer").cast("int"))')
+        node.read_text().replace(
+            "    return df", '    return df.withColumn("n", F.col("customer").cast("int"))'
+        )
     )
     assert tauro_gen("build", "--pipeline", "real_time_sales", cwd=tutorial).returncode == 0
-    drop_file(tutorial / "data" / "input", "a.csv", "id,date,amount,customer\n1,2024-01-15,1.0,Alice\n")
+    drop_file(
+        tutorial / "data" / "input", "a.csv", "id,date,amount,customer\n1,2024-01-15,1.0,Alice\n"
+    )
     result = run_job(tutorial, "build/real_time_sales.py", "--available-now")
     assert result.returncode == 1, result.stdout
     assert "query real_time_sales.processed_sales failed: " in result.stdout

@@ -30,18 +30,14 @@ def test_tutorial_values_defaults_and_implied_wiring(tutorial):
     )
     assert line_of(text, "path: data/input/").endswith("# config/inputs.yaml:3:11")
     assert line_of(text, "streaming: true").endswith("# config/inputs.yaml:5:16")
-    assert line_of(text, "input: [sales_stream]").endswith(
-        "# implied: the project's only input"
-    )
+    assert line_of(text, "input: [sales_stream]").endswith("# implied: the project's only input")
     assert line_of(text, "output: [processed_sales]").endswith(
         "# implied: the project's only output"
     )
-    assert line_of(text, "type: streaming").endswith(
-        "# derived: input 'sales_stream' streams"
+    assert line_of(text, "type: streaming").endswith("# derived: input 'sales_stream' streams")
+    assert line_of(text, "checkpoint: checkpoints/real_time_sales/processed_sales").endswith(
+        "# default: <checkpoint_root>/<pipeline>/<output>"
     )
-    assert line_of(
-        text, "checkpoint: checkpoints/real_time_sales/processed_sales"
-    ).endswith("# default: <checkpoint_root>/<pipeline>/<output>")
     assert line_of(text, "query_name: real_time_sales.processed_sales").endswith(
         "# default: <pipeline>.<output>"
     )
@@ -57,15 +53,9 @@ def test_env_overlay_values_point_at_the_overlay(tutorial):
     )
     text = explain(tutorial, "--pipeline", "real_time_sales", "--env", "dev")
     assert "env 'dev'" in text.splitlines()[0]
-    assert line_of(text, "path: /tmp/dev-output/").endswith(
-        "# config/dev/outputs.yaml:3:11"
-    )
-    assert line_of(text, "query_name: dev_sales").endswith(
-        "# config/dev/outputs.yaml:4:17"
-    )
-    assert line_of(text, "format: parquet").endswith(
-        "# config/outputs.yaml:4:13"
-    )  # from base
+    assert line_of(text, "path: /tmp/dev-output/").endswith("# config/dev/outputs.yaml:3:11")
+    assert line_of(text, "query_name: dev_sales").endswith("# config/dev/outputs.yaml:4:17")
+    assert line_of(text, "format: parquet").endswith("# config/outputs.yaml:4:13")  # from base
     assert line_of(text, "script: build/dev/real_time_sales.py")
 
 
@@ -81,7 +71,7 @@ def test_interpolation_shows_what_was_written(project):
     assert line_of(text, "trigger:").endswith("# config/outputs.yaml:7:7")
     assert line_of(
         text,
-        "spark_conf: {spark.log.level: WARN, spark.ui.showConsoleProgress: \"false\", "
+        'spark_conf: {spark.log.level: WARN, spark.ui.showConsoleProgress: "false", '
         "spark.sql.parquet.outputTimestampType: TIMESTAMP_MICROS, "
         "spark.sql.shuffle.partitions: 4}",
     )
@@ -102,9 +92,7 @@ def test_env_references_stay_references(tmp_path, monkeypatch):
 
 
 def test_json_format(tutorial):
-    data = json.loads(
-        explain(tutorial, "--pipeline", "real_time_sales", "--format", "json")
-    )
+    data = json.loads(explain(tutorial, "--pipeline", "real_time_sales", "--format", "json"))
     assert data["pipeline"] == "real_time_sales" and data["kind"] == "streaming"
     values = {v["path"]: v for v in data["values"]}
     assert values["inputs.sales_stream.path"] == {

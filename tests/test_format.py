@@ -41,7 +41,7 @@ FAMILIES = {
     "module_docstring": '"""Streaming job for pipeline \'{n}\' (env: base).\n\nRun:\n    spark-submit build/{n}.py\n"""\n\nimport os\n',
     "comment_in_brackets": "values = [\n    {n},  # the first one\n    {n}_second,\n]\n",
     "return_tuple": "def f():\n    return {n}_left, {n}_right, call({n})\n",
-    "subscript": "x = table[{n}_key][{n}][\"column_{n}\"] + other_{n}[index_{n}]\n",
+    "subscript": 'x = table[{n}_key][{n}]["column_{n}"] + other_{n}[index_{n}]\n',
     "decorated": "@decorator({n})\ndef f():\n    pass\n\n\n@other\nclass {N}:\n    x = {n}\n",
 }
 

@@ -45,8 +45,18 @@ def test_golden_jobs_compile_and_pass_ruff():
     # pyupgrade and bugbear, which reviewers also expect of hand-written code. Line length
     # is left to black: a long path from the config is a string black will not split.
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--isolated", "--select", "E,F,W,I,UP,B",
-         "--ignore", "E501", str(GOLDEN)],
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--isolated",
+            "--select",
+            "E,F,W,I,UP,B",
+            "--ignore",
+            "E501",
+            str(GOLDEN),
+        ],
         capture_output=True,
         text=True,
     )
@@ -55,7 +65,9 @@ def test_golden_jobs_compile_and_pass_ruff():
 
 def test_golden_jobs_are_black_formatted():
     result = subprocess.run(
-        [sys.executable, "-m", "black", "--check", "--quiet", str(GOLDEN)], capture_output=True, text=True
+        [sys.executable, "-m", "black", "--check", "--quiet", str(GOLDEN)],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
 

@@ -41,15 +41,12 @@ def test_fan_in_dag_with_batch_side_and_trigger(project):
     assert 'node_tidy_customers -- "2" --> node_enrich_orders' in mermaid
     assert "trigger: processing time 2 seconds · append" in mermaid
 
-    dot = tauro_gen(
-        "graph", "--pipeline", "order_enrichment", "--format", "dot", cwd=root
-    )
+    dot = tauro_gen("graph", "--pipeline", "order_enrichment", "--format", "dot", cwd=root)
     assert dot.returncode == 0
     lines = dot.stdout.splitlines()
     assert lines[0] == 'digraph "order_enrichment" {' and lines[-1] == "}"
     assert (
-        '    in_orders [shape=parallelogram, label="orders\\njson stream\\ndata/orders/"];'
-        in lines
+        '    in_orders [shape=parallelogram, label="orders\\njson stream\\ndata/orders/"];' in lines
     )
     assert '    node_clean_orders -> node_enrich_orders [label="1"];' in lines
     assert "    node_enrich_orders -> out_enriched_orders;" in lines
@@ -78,13 +75,8 @@ def test_batch_pipeline_shows_save_modes(project):
 def test_errors_exit_2(tutorial):
     unknown = tauro_gen("graph", "--pipeline", "real_time_sale", cwd=tutorial)
     assert unknown.returncode == 2
-    assert (
-        "unknown pipeline 'real_time_sale' (did you mean 'real_time_sales'?)"
-        in unknown.stderr
-    )
-    bad = tauro_gen(
-        "graph", "--pipeline", "real_time_sales", "--format", "png", cwd=tutorial
-    )
+    assert "unknown pipeline 'real_time_sale' (did you mean 'real_time_sales'?)" in unknown.stderr
+    bad = tauro_gen("graph", "--pipeline", "real_time_sales", "--format", "png", cwd=tutorial)
     assert bad.returncode == 2 and "--format must be mermaid or dot" in bad.stderr
 
 

@@ -21,18 +21,12 @@ SAMPLE = "id,date,amount,customer\n1,2024-01-15,150.00,Alice\n2,2024-01-15,200.0
 def test_errors_are_reported_before_spark_starts(tutorial, project):
     unknown = tauro_gen("infer-schema", "sales_strem", cwd=tutorial)
     assert unknown.returncode == 2
-    assert (
-        "unknown input 'sales_strem' (did you mean 'sales_stream'?)" in unknown.stderr
-    )
+    assert "unknown input 'sales_strem' (did you mean 'sales_stream'?)" in unknown.stderr
     no_samples = tauro_gen("infer-schema", "sales_stream", cwd=tutorial)
     assert no_samples.returncode == 2
     assert "data/input/ does not exist yet; give --sample FILE" in no_samples.stderr
-    missing = tauro_gen(
-        "infer-schema", "sales_stream", "--sample", "nope.csv", cwd=tutorial
-    )
-    assert (
-        missing.returncode == 2 and "sample 'nope.csv' does not exist" in missing.stderr
-    )
+    missing = tauro_gen("infer-schema", "sales_stream", "--sample", "nope.csv", cwd=tutorial)
+    assert missing.returncode == 2 and "sample 'nope.csv' does not exist" in missing.stderr
     declared = tauro_gen("infer-schema", "customers", cwd=project("order_enrichment"))
     assert declared.returncode == 2
     assert "already declares a schema; pass --force to replace it" in declared.stderr
@@ -49,9 +43,8 @@ def test_formats_spark_cannot_sample_are_refused(tmp_path):
     (root / "config/pipelines.yaml").write_text("p:\n  nodes: [n]\n")
     result = tauro_gen("infer-schema", "events", cwd=root)
     assert result.returncode == 2
-    assert (
-        "input 'events' has format 'kafka'; infer-schema reads csv, json, parquet, orc"
-        in (result.stderr)
+    assert "input 'events' has format 'kafka'; infer-schema reads csv, json, parquet, orc" in (
+        result.stderr
     )
 
 
@@ -72,14 +65,10 @@ def test_csv_schema_written_keeping_comments_and_layout(tutorial):
     assert "config/inputs.yaml: input 'sales_stream': schema written" in result.stdout
     # The job now declares the schema instead of pinning an inferred one.
     assert tauro_gen("build", "--all", cwd=tutorial).returncode == 0
-    manifest = json.loads(
-        (tutorial / "build/real_time_sales.manifest.json").read_text()
-    )
+    manifest = json.loads((tutorial / "build/real_time_sales.manifest.json").read_text())
     assert manifest["sources"][0]["schema"] == ddl
     assert manifest["sources"][0]["schema_pinned_at"] is None
-    again = tauro_gen(
-        "infer-schema", "sales_stream", "--sample", "samples/sales.csv", cwd=tutorial
-    )
+    again = tauro_gen("infer-schema", "sales_stream", "--sample", "samples/sales.csv", cwd=tutorial)
     assert again.returncode == 2 and "--force" in again.stderr
 
 
@@ -113,9 +102,9 @@ def test_json_samples_from_the_inputs_own_folder_replace_a_list_schema(project):
 @pytest.mark.spark
 def test_parquet_sample(tutorial, spark, tmp_path):
     folder = tmp_path / "sample.parquet"
-    spark.createDataFrame(
-        [(1, "a", 2.5)], "id BIGINT, name STRING, score DOUBLE"
-    ).write.parquet(str(folder))
+    spark.createDataFrame([(1, "a", 2.5)], "id BIGINT, name STRING, score DOUBLE").write.parquet(
+        str(folder)
+    )
     inputs = tutorial / "config/inputs.yaml"
     inputs.write_text(inputs.read_text().replace("format: csv", "format: parquet"))
     result = tauro_gen(

@@ -26,9 +26,7 @@ def rst_blocks() -> dict[str, str]:
     """The tutorial's `Create <file>:` code blocks, dedented."""
     text = SEED.read_text()
     blocks = {}
-    pattern = re.compile(
-        r"Create ``([^`]+)``:\n\n\.\. code-block:: \w+\n\n((?:   .*\n|\s*\n)+)"
-    )
+    pattern = re.compile(r"Create ``([^`]+)``:\n\n\.\. code-block:: \w+\n\n((?:   .*\n|\s*\n)+)")
     for match in pattern.finditer(text):
         lines = match.group(2).rstrip("\n").split("\n")
         blocks[match.group(1)] = "\n".join(line[3:] for line in lines) + "\n"
@@ -47,9 +45,7 @@ def test_scaffold_files_are_the_tutorials():
         assert files[name].decode() == blocks[name], name
     samples = [n for n in files if n.startswith("samples/")]
     assert samples == ["samples/sales_2024_01_15.csv", "samples/sales_2024_01_16.csv"]
-    assert files["samples/sales_2024_01_15.csv"].startswith(
-        b"id,date,amount,customer\n1,"
-    )
+    assert files["samples/sales_2024_01_15.csv"].startswith(b"id,date,amount,customer\n1,")
     assert ".gitignore" in files and "README.md" in files
 
 
@@ -59,9 +55,9 @@ def test_init_builds_and_checks_clean(tmp_path):
     assert result.returncode == 0, result.stderr
     assert f"created {target / 'config/inputs.yaml'}" in result.stdout
     assert "next: cd" in result.stdout
-    assert sorted(
-        p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()
-    ) == (sorted(scaffold_files()))
+    assert sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()) == (
+        sorted(scaffold_files())
+    )
     assert tauro_gen("validate", cwd=target).returncode == 0
     assert tauro_gen("build", "--all", cwd=target).returncode == 0
     assert tauro_gen("check", cwd=target).returncode == 0
@@ -75,9 +71,7 @@ def test_init_never_overwrites(tmp_path):
     (target / "README.md").write_text("mine\n")
     result = tauro_gen("init", str(target))
     assert result.returncode == 2
-    assert (
-        "already has README.md" in result.stderr and "never overwrites" in result.stderr
-    )
+    assert "already has README.md" in result.stderr and "never overwrites" in result.stderr
     assert (target / "README.md").read_text() == "mine\n"
     assert not (target / "config").exists()
     a_file = tmp_path / "file"

@@ -32,9 +32,7 @@ def example_configs() -> list[Path]:
     files = []
     for root in roots:
         for path in (
-            sorted((root / "config").glob("*.yaml"))
-            if (root / "config").is_dir()
-            else []
+            sorted((root / "config").glob("*.yaml")) if (root / "config").is_dir() else []
         ):
             if path.stem in FILE_NAMES:
                 files.append(path)
@@ -65,9 +63,7 @@ def test_cli_one_file_and_out_folder(tmp_path):
     assert bad.returncode == 2 and "--file must be one of" in bad.stderr
 
 
-@pytest.mark.parametrize(
-    "path", example_configs(), ids=lambda p: str(p.relative_to(REPO))
-)
+@pytest.mark.parametrize("path", example_configs(), ids=lambda p: str(p.relative_to(REPO)))
 def test_every_example_config_is_valid(path):
     assert errors(path.stem, yaml.safe_load(path.read_text())) == []
 
@@ -81,9 +77,7 @@ def test_derived_from_the_key_tables():
         assert entry["additionalProperties"] is False
         for key, spec in validate.ENTRY_KEYS[kind].items():
             if spec.kind == "enum":
-                assert entry["properties"][key]["anyOf"][0]["enum"] == list(
-                    spec.choices
-                )
+                assert entry["properties"][key]["anyOf"][0]["enum"] == list(spec.choices)
     known = {
         "str",
         "bool",
@@ -96,9 +90,7 @@ def test_derived_from_the_key_tables():
         "schema",
         "watermark",
     }
-    kinds = {
-        spec.kind for table in validate.ENTRY_KEYS.values() for spec in table.values()
-    }
+    kinds = {spec.kind for table in validate.ENTRY_KEYS.values() for spec in table.values()}
     assert kinds <= known, f"teach jsonschema.py the new key kind(s) {kinds - known}"
 
 

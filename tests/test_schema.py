@@ -136,9 +136,7 @@ PARSE_CASES = [
     ("d DECIMAL(10, 2)", struct(Field("d", DecimalType(10, 2)))),
     (
         "d decimal, e dec, f numeric(5)",
-        struct(
-            *(Field(n, DecimalType(p)) for n, p in [("d", 10), ("e", 10), ("f", 5)])
-        ),
+        struct(*(Field(n, DecimalType(p)) for n, p in [("d", 10), ("e", 10), ("f", 5)])),
     ),
     (
         "v VARCHAR(20), c CHAR(3), k character(1)",
@@ -302,9 +300,7 @@ def test_parse_ddl_rejects_non_strings() -> None:
 
 
 def test_parse_type() -> None:
-    assert parse_type(" map<string , struct<a:int>> ") == MapType(
-        STRING, struct(Field("a", INT))
-    )
+    assert parse_type(" map<string , struct<a:int>> ") == MapType(STRING, struct(Field("a", INT)))
     for text, offset in [("", 0), ("int int", 4), ("array<int", 5)]:
         with pytest.raises(SchemaError) as info:
             parse_type(text)
@@ -396,9 +392,7 @@ def test_parse_field_list() -> None:
         ),
     ],
 )
-def test_parse_field_list_errors(
-    items, index: int | None, key: str | None, message: str
-) -> None:
+def test_parse_field_list_errors(items, index: int | None, key: str | None, message: str) -> None:
     with pytest.raises(SchemaError) as info:
         parse_field_list(items)
     assert message in info.value.message
@@ -429,10 +423,7 @@ def test_to_ddl_quotes_names_and_comments_safely() -> None:
         Field("ok_1", INT),
     )
     ddl = to_ddl(s)
-    assert (
-        ddl
-        == "`a``b` INT COMMENT 'it\\'s \\\\ a\\nb\\tc\\r', `1a` INT, `x y` INT, ok_1 INT"
-    )
+    assert ddl == "`a``b` INT COMMENT 'it\\'s \\\\ a\\nb\\tc\\r', `1a` INT, `x y` INT, ok_1 INT"
     assert parse_ddl(ddl) == s
 
 
@@ -451,12 +442,9 @@ def test_to_ddl_refuses_what_ddl_cannot_express() -> None:
 
 
 def test_type_to_ddl_round_trips_through_parse_type() -> None:
-    t = MapType(
-        STRING, ArrayType(struct(Field("a b", DecimalType(38, 38), False, "c")))
-    )
+    t = MapType(STRING, ArrayType(struct(Field("a b", DecimalType(38, 38), False, "c"))))
     assert (
-        type_to_ddl(t)
-        == "MAP<STRING, ARRAY<STRUCT<`a b`: DECIMAL(38,38) NOT NULL COMMENT 'c'>>>"
+        type_to_ddl(t) == "MAP<STRING, ARRAY<STRUCT<`a b`: DECIMAL(38,38) NOT NULL COMMENT 'c'>>>"
     )
     assert parse_type(type_to_ddl(t)) == t
 
@@ -472,9 +460,7 @@ NESTED = parse_ddl(
 
 
 def test_to_python_one_line() -> None:
-    assert to_python(
-        parse_ddl("id INT, amount DECIMAL(10,2) NOT NULL"), indent=None
-    ) == (
+    assert to_python(parse_ddl("id INT, amount DECIMAL(10,2) NOT NULL"), indent=None) == (
         'StructType([StructField("id", IntegerType(), True), '
         'StructField("amount", DecimalType(10, 2), False)])'
     )
@@ -496,10 +482,7 @@ def test_to_python_indented() -> None:
 
 def test_to_python_base_indent_shifts_continuation_lines() -> None:
     code = to_python(parse_ddl("a INT"), indent=2, base_indent=8)
-    assert (
-        code
-        == 'StructType([\n          StructField("a", IntegerType(), True),\n        ])'
-    )
+    assert code == 'StructType([\n          StructField("a", IntegerType(), True),\n        ])'
 
 
 def test_to_python_escapes_names_and_comments() -> None:
@@ -511,9 +494,7 @@ def test_to_python_escapes_names_and_comments() -> None:
     assert '"it\'s"' in code
     assert to_pyspark(s) == T.StructType(
         [
-            T.StructField(
-                'say "hi"', T.IntegerType(), True, {"comment": s.fields[0].comment}
-            ),
+            T.StructField('say "hi"', T.IntegerType(), True, {"comment": s.fields[0].comment}),
             T.StructField("it's", T.IntegerType(), True, {"comment": "é\u2028"}),
         ]
     )
@@ -662,26 +643,20 @@ names = st.one_of(
     st.sampled_from(["not", "null", "comment", "struct", "r", "int", "1a"]),
     st.text(min_size=1, max_size=8),
 )
-comments = (
-    st.none() | st.text(max_size=12) | st.sampled_from(["\\%", "'", "\\", "--", "/*"])
-)
+comments = st.none() | st.text(max_size=12) | st.sampled_from(["\\%", "'", "\\", "--", "/*"])
 leaves = st.one_of(
     st.sampled_from(sorted(S._PRIMITIVES)).map(PrimitiveType),
-    st.integers(1, 38).flatmap(
-        lambda p: st.builds(DecimalType, st.just(p), st.integers(0, p))
-    ),
+    st.integers(1, 38).flatmap(lambda p: st.builds(DecimalType, st.just(p), st.integers(0, p))),
     st.builds(VarcharType, st.integers(0, 2**31 - 1)),
     st.builds(CharType, st.integers(0, 255)),
 )
 
 
-def structs(
-    children: st.SearchStrategy[DataType], min_size: int = 0
-) -> st.SearchStrategy:
+def structs(children: st.SearchStrategy[DataType], min_size: int = 0) -> st.SearchStrategy:
     field = st.tuples(names, children, st.booleans(), comments)
-    return st.lists(
-        field, min_size=min_size, max_size=4, unique_by=lambda f: f[0].lower()
-    ).map(lambda fs: StructType(tuple(Field(*f) for f in fs)))
+    return st.lists(field, min_size=min_size, max_size=4, unique_by=lambda f: f[0].lower()).map(
+        lambda fs: StructType(tuple(Field(*f) for f in fs))
+    )
 
 
 def types(nulls_flags: st.SearchStrategy[bool]) -> st.SearchStrategy[DataType]:

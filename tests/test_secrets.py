@@ -117,9 +117,7 @@ def test_secrets_appear_in_no_generated_file_and_no_command_output(secret_projec
 
 def test_a_literal_secret_is_refused_without_echoing_it(secret_project):
     inputs = secret_project / "config/inputs.yaml"
-    inputs.write_text(
-        inputs.read_text().replace("${env:API_TOKEN}", "literal-SECRET-4711")
-    )
+    inputs.write_text(inputs.read_text().replace("${env:API_TOKEN}", "literal-SECRET-4711"))
     result = cli(secret_project, "build", "--all")
     assert result.returncode == 2
     assert "'token' holds a literal secret" in result.stderr
@@ -143,9 +141,7 @@ def test_the_job_refuses_to_start_without_its_secrets(secret_project):
         timeout=120,
     )
     assert result.returncode == 2
-    assert (
-        "environment variable(s) not set: API_TOKEN, CUSTOMER_PEPPER" in result.stderr
-    )
+    assert "environment variable(s) not set: API_TOKEN, CUSTOMER_PEPPER" in result.stderr
 
 
 @pytest.mark.spark
@@ -160,9 +156,7 @@ def test_the_job_uses_the_secrets_and_logs_none(secret_project, spark):
     result = run_job(root, "build/customers_report.py", env=SECRETS)
     assert result.returncode == 0, result.stdout
     assert_no_secret(result.stdout, "the job's log")
-    rows = {
-        r.id: r.customer for r in spark.read.parquet(str(root / "data/out")).collect()
-    }
+    rows = {r.id: r.customer for r in spark.read.parquet(str(root / "data/out")).collect()}
     pepper = SECRETS["CUSTOMER_PEPPER"]
     assert rows == {
         1: hashlib.sha256(f"Alice{pepper}".encode()).hexdigest(),

@@ -58,7 +58,11 @@ class ConnectServer:
                 "spark.connect.grpc.binding.address=127.0.0.1",
                 "--conf",
                 f"spark.connect.grpc.binding.port={self.port}",
-                *[arg for key, value in (conf or {}).items() for arg in ("--conf", f"{key}={value}")],
+                *[
+                    arg
+                    for key, value in (conf or {}).items()
+                    for arg in ("--conf", f"{key}={value}")
+                ],
             ],
             cwd=cwd,
             env=spark_env(),

@@ -154,7 +154,9 @@ def build(timeout: float = 900.0) -> float:
             )
         if proc.returncode != 0 or "trained" not in proc.stdout or not partial.is_file():
             partial.unlink(missing_ok=True)
-            raise RuntimeError(f"CDS training run failed ({proc.returncode}):\n{proc.stdout[-4000:]}")
+            raise RuntimeError(
+                f"CDS training run failed ({proc.returncode}):\n{proc.stdout[-4000:]}"
+            )
         partial.rename(target)  # whole or not at all: a JVM never maps a half-written archive
         return time.monotonic() - started
 
