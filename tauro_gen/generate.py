@@ -7,11 +7,15 @@ back into an earlier one.
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import multiprocessing
 import os
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
+from . import __version__
 from .diagnostics import Report
 from .load import load_project
 from .model import Project
@@ -43,9 +47,10 @@ PARALLEL_FROM = 16
 
 def generate(project: Project, pipelines: list[str], out_dir: str = "build") -> list[GeneratedJob]:
     tasks = [(name, job_path(name, project.env, out_dir)) for name in pipelines]
+    generator_fingerprint()  # computed before forking: the workers inherit it
     workers = _cores() if len(tasks) >= PARALLEL_FROM else 1
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return [_generate_one(project, name, path) for name, path in tasks]
+        return [_generate_one(project, *task) for task in tasks]
     global _FORKED_PROJECT
     _FORKED_PROJECT = project  # inherited by the forked workers, never pickled
     try:
@@ -68,13 +73,44 @@ def _generate_forked(name: str, path: str) -> GeneratedJob:
 def _generate_one(project: Project, name: str, path: str) -> GeneratedJob:
     # Imported here, not above: `validate`, `list` and `explain` load this module and need
     # neither black nor Jinja (a fifth of their start-up).
-    from .format import format_source
+    from .format import format_job
     from .manifest import manifest_of, to_json
     from .render import render_job
 
     plan = plan_job(project, name, path)
-    source = format_source(render_job(plan))
-    return GeneratedJob(name, path, plan, source, to_json(manifest_of(plan, source)))
+    source = format_job(render_job(plan))
+    manifest = to_json(manifest_of(plan, source, generator_fingerprint()))
+    return GeneratedJob(name, path, plan, source, manifest)
+
+
+# What turns a plan into a job's text, besides the plan (whose digest the manifest records)
+# and the template and runtime code: a change to any of them changes the fingerprint.
+RENDERER_MODULES = ("render.py", "format.py", "schema.py")
+
+
+@cache
+def generator_fingerprint():
+    """The fingerprint of this generator (manifest.Fingerprint), computed once per process."""
+    from .manifest import Fingerprint
+    from .render import template_dir
+
+    package = Path(__file__).parent
+    return Fingerprint(
+        tauro_gen=__version__,
+        black=importlib.metadata.version("black"),
+        templates_sha256=_files_sha256(template_dir(), template_dir().rglob("*")),
+        runtime_sha256=_files_sha256(package, (package / "runtime").rglob("*.py")),
+        renderer_sha256=_files_sha256(package, (package / m for m in RENDERER_MODULES)),
+    )
+
+
+def _files_sha256(root: Path, paths) -> str:
+    """A digest of files' names (relative to `root`) and bytes."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in paths if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def _cores() -> int:
