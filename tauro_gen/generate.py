@@ -107,17 +107,17 @@ def _reusable(root: Path, plan: JobPlan, fingerprint) -> str | None:
     manifest beside it records this plan's digest and this generator's fingerprint, and the
     file still has the sha256 that manifest records (a job edited by hand is generated
     again). None when anything is missing, unreadable or damaged."""
-    from .manifest import ManifestError, from_json, manifest_path
+    from .manifest import ManifestError, manifest_path, read_digests
 
     manifest_file = root / manifest_path(plan.script_path)
     try:
-        recorded = from_json(manifest_file.read_text(encoding="utf-8"), str(manifest_file))
+        digests, recorded = read_digests(manifest_file.read_text("utf-8"), str(manifest_file))
         data = (root / plan.script_path).read_bytes()
     except (OSError, UnicodeDecodeError, ManifestError):
         return None
-    if recorded.digests.plan != plan.digest or recorded.fingerprint != fingerprint:
+    if digests.plan != plan.digest or recorded != fingerprint:
         return None
-    if hashlib.sha256(data).hexdigest() != recorded.digests.script_sha256:
+    if hashlib.sha256(data).hexdigest() != digests.script_sha256:
         return None
     try:
         return data.decode("utf-8")

@@ -263,6 +263,24 @@ def _dump(value: Any, depth: int) -> str:
 
 def from_json(text: str, where: str) -> Manifest:
     """The manifest in `text` (read from `where`, named in every error)."""
+    return _checked(where, lambda data: _read(Manifest, data, ""), text)
+
+
+def read_digests(text: str, where: str) -> tuple[Digests, Fingerprint | None]:
+    """Only the digests and the fingerprint of the manifest in `text`, checked as
+    `from_json` checks them: what a build compares to reuse a job."""
+
+    def read(data: dict) -> tuple[Digests, Fingerprint | None]:
+        if "digests" not in data:
+            raise _Invalid("the manifest has no 'digests'")
+        fingerprint = _value(Fingerprint | None, data.get("fingerprint"), "fingerprint")
+        return _read(Digests, data["digests"], "digests"), fingerprint
+
+    return _checked(where, read, text)
+
+
+def _checked(where: str, read, text: str):
+    """`read(data)` of the JSON in `text`, once its format version is one this reads."""
     try:
         data = json.loads(text)
     except ValueError as exc:
@@ -278,7 +296,7 @@ def from_json(text: str, where: str) -> Manifest:
     if version >= 2 and "fingerprint" not in data:
         raise ManifestError(f"{where}: no 'fingerprint'; rebuild it with tauro-gen build")
     try:
-        return _read(Manifest, data, "")
+        return read(data)
     except _Invalid as exc:
         raise ManifestError(
             f"{where}: {exc}; not a manifest tauro-gen wrote: rebuild it with tauro-gen build"
