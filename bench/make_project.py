@@ -3,7 +3,8 @@
 The mix is what a real data platform looks like: streaming csv → parquet jobs with declared
 schemas, windowed aggregations with watermarks, stream-static joins, and batch reports. Node
 code lives in a handful of shared modules (with a shared helper library), so a generator that
-re-parsed node modules per pipeline would show it.
+re-parsed node modules per pipeline would show it; the first pipeline alone uses
+`src/nodes/solo.py` (SOLO_MODULE), the module bench c edits to time an incremental build.
 
     .venv/bin/python bench/make_project.py DIR [--pipelines 500]
 
@@ -97,6 +98,8 @@ def daily(df):
 '''
 
 SCHEMA = "id BIGINT, key STRING, amount DOUBLE, currency STRING, event_time TIMESTAMP"
+# The node module only the first pipeline uses.
+SOLO_MODULE = "src/nodes/solo.py"
 
 
 def write_project(root: Path, pipelines: int) -> Path:
@@ -108,6 +111,7 @@ def write_project(root: Path, pipelines: int) -> Path:
     (root / "src" / "lib" / "common.py").write_text(LIB)
     for domain in DOMAINS:
         (root / "src" / "nodes" / f"{domain}.py").write_text(NODE_MODULE.format(domain=domain))
+    (root / SOLO_MODULE).write_text(NODE_MODULE.format(domain="first pipeline's"))
 
     inputs, outputs, nodes, pipes = [], [], [], []
     rng = random.Random(pipelines)
@@ -116,7 +120,7 @@ def write_project(root: Path, pipelines: int) -> Path:
         words = rng.sample(WORDS, rng.randint(1, 3))
         name = "_".join([domain, *words, str(i)])
         kind = i % 4  # 0: csv→parquet, 1: windowed agg, 2: stream-static join, 3: batch
-        fn = f"src.nodes.{domain}"
+        fn = "src.nodes.solo" if i == 0 else f"src.nodes.{domain}"
         src = f"{name}_in"
         inputs.append(
             f"{src}:\n  format: csv\n  path: data/{name}/in/\n"
