@@ -26,6 +26,8 @@ job and on a corpus of generated ones):
   whole file. Each chunk is formatted after that same future import and before a probe
   function whose formatting shows which of the two black applied; when one chunk narrows the
   file, the others are formatted again with a statement that narrows them the same way.
+  (These are the version-dependent features of black 26.10's `_format_str_once`, besides the
+  trailing commas every Python 3.7+ file gets; see them again when moving the black pin.)
 
 Anything outside this — no `from __future__ import annotations` in the first part, `# fmt:`
 directives, tabs, form feeds, CR line ends, text Python's parser rejects — goes to
