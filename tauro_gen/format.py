@@ -178,11 +178,12 @@ def _formatted_statement(lines: list[str], offset: int, part: int) -> _Statement
     """A formatted part as one statement: what its first and last lines of code say (black
     formatted it: its statements start at column 0)."""
     code = [n for n, line in enumerate(lines) if line[:1] not in ("", " ", "#", ")", "]", "}")]
-    if not code:
-        raise _Fallback("a formatted part without code")
+    filled = [n for n, line in enumerate(lines) if line.strip()]
+    if not code or lines[filled[-1]].startswith("#"):
+        raise _Fallback("a formatted part without code, or ending in a comment")
     return _Statement(
         start=offset + code[0],
-        end=offset + len(lines),
+        end=offset + filled[-1] + 1,
         is_def=bool(_DEF_LINE.match(lines[code[0]])),
         is_import=bool(re.match(r"(?:import|from)\s", lines[code[-1]])),
         is_docstring=False,

@@ -187,3 +187,27 @@ RUNTIME_MODULES = sorted((REPO / "tauro_gen" / "runtime").glob("*.py"))
 def test_runtime_code_is_stored_black_formatted(path):
     text = path.read_text()
     assert black_whole(text) == text, f"{path.name}: run black with its default settings on it"
+
+
+def test_formatted_parts_join_wherever_black_would_start_a_block(golden_jobs):
+    """A formatted part between two parts to format, with the blank lines on either side of
+    it in one part or the other; and one that does not start where black starts a block."""
+    name, text = golden_jobs[0]
+    whole = black_whole(text)
+    at = whole.index("\n\n\ndef build_spark_session(")
+    end = whole.index("\n\n\n", at + 3)
+    middle = whole[at + 3 : end + 1]
+    head, tail = text[: text.index("\n\n\ndef build_spark_session(")], whole[end + 1 :]
+    formatter = fmt._ChunkFormatter()
+    for parts in (
+        [(head + "\n\n\n", False), (middle, True), (tail, False)],
+        [(head + "\n", False), ("\n\n" + middle + "\n\n", True), (tail.lstrip("\n"), False)],
+    ):
+        joined = "".join(t for t, _ in parts)
+        assert formatter.format([fmt.Part(*p) for p in parts]) == black_whole(joined), name
+    assert formatter.whole_files == 0
+    glued = [(head + "\n", False), (middle, True), (tail, False)]  # no blank line before it
+    assert formatter.format([fmt.Part(*p) for p in glued]) == black_whole(
+        head + "\n" + middle + tail
+    )
+    assert formatter.whole_files == 1
