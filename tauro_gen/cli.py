@@ -71,7 +71,7 @@ def build(
         raise ConfigProblem()
     names = _select(model, pipeline, all_)
     _print_report(report)
-    jobs = generate(model, names, out)
+    jobs = generate(model, names, out, reuse_from=project)
     _warn_unsafe_checkpoint_changes(jobs, project)
     changed = set(write_files(_expected_files(jobs, project)))
     for job in jobs:
@@ -250,7 +250,7 @@ def check(
 
     model = _model(project, env)
     names = _select(model, pipeline, all_) if pipeline else sorted(model.pipelines)
-    expected = _expected_files(generate(model, names, out), project)
+    expected = _expected_files(generate(model, names, out, reuse_from=project), project)
     stale, missing = [], []
     for path, text in sorted(expected.items()):
         relative = path.relative_to(project).as_posix()
