@@ -13,8 +13,21 @@ from pathlib import Path
 import typer
 
 from . import __version__
+from . import diff as diff_mod
+from . import explain as explain_mod
+from .check import MISSING, ORPHAN, STALE, build_files, check_build, unsafe_checkpoint_changes
+from .compare import CompareError, compare_builds, manifest_pairs
 from .diagnostics import Location, Report, did_you_mean
 from .generate import generate, load_and_validate
+from .gitrefs import manifest_pairs_at
+from .graph import FORMATS as GRAPH_FORMATS
+from .graph import render_graph
+from .infer_schema import InferError, infer_and_write
+from .jsonschema import FILE_NAMES, all_schemas, dumps, file_schema
+from .load import load_project
+from .plan import job_path, plan_job
+from .scaffold import ScaffoldError, init_project
+from .validate import validate_project
 from .write import write_files
 
 EXIT_OK, EXIT_DIFF, EXIT_CONFIG, EXIT_BUG = 0, 1, 2, 3
@@ -27,6 +40,7 @@ app = typer.Typer(
 
 ProjectOpt = typer.Option(Path("."), "--project", "-p", help="Project root (holds config/).")
 EnvOpt = typer.Option("base", "--env", "-e", help="Environment overlay config/<ENV>/.")
+OutOpt = typer.Option("build", "--out", help="Output folder, relative to the project.")
 
 
 class ConfigProblem(Exception):
@@ -62,7 +76,7 @@ def build(
     all_: bool = typer.Option(False, "--all", help="Build every pipeline."),
     env: str = EnvOpt,
     project: Path = ProjectOpt,
-    out: str = typer.Option("build", "--out", help="Output folder, relative to the project."),
+    out: str = OutOpt,
 ) -> None:
     """Validate the project and write one PySpark job per pipeline."""
     model, report = _load(project, env)
@@ -71,45 +85,21 @@ def build(
         raise ConfigProblem()
     names = _select(model, pipeline, all_)
     _print_report(report)
-    jobs = generate(model, names, out)
-    _warn_unsafe_checkpoint_changes(jobs, project)
-    changed = set(write_files(_expected_files(jobs, project)))
+    jobs = generate(model, names, out, reuse_from=project)
+    for change in unsafe_checkpoint_changes(jobs, project):
+        finding = change.finding
+        typer.echo(
+            f"{change.job}: warning: query {finding.query}: {finding.message} "
+            f"[{finding.rule}]; a checkpoint it already wrote ({finding.checkpoint}) will "
+            "not restore this change: start the query from a new checkpoint, or revert "
+            "(tauro-gen diff explains)",
+            err=True,
+        )
+    changed = set(write_files(build_files(jobs, project)))
     for job in jobs:
         state = "written" if project / job.path in changed else "unchanged"
         typer.echo(f"{job.path} ({job.plan.kind}, {state})")
         typer.echo(f"  run: {job.plan.run_command}")
-
-
-def _warn_unsafe_checkpoint_changes(jobs, project: Path) -> None:
-    """A rebuild that changes what a query's checkpoint recorded (grouping keys, sources,
-    output mode, spark.sql.shuffle.partitions of a stateful query...) makes the job fail, or
-    silently keep the old setting, on its next restart. Say so while it is being built; the
-    build goes on (the change may be meant: then the query needs a new checkpoint)."""
-    from .diff import UNSAFE, ManifestError, diff_manifests, load_manifest
-    from .manifest import manifest_path
-
-    for job in jobs:
-        previous = project / manifest_path(job.path)
-        if not previous.is_file():
-            continue
-        old_text = previous.read_text(encoding="utf-8", errors="replace")
-        if old_text == job.manifest:
-            continue
-        try:
-            old = load_manifest(old_text, str(previous))
-        except ManifestError:
-            continue  # not ours to judge: `check` reports a damaged build/
-        new = load_manifest(job.manifest, job.path)
-        for finding in diff_manifests(old, new):
-            if finding.verdict != UNSAFE or not finding.checkpoint:
-                continue  # a query with no checkpoint (a memory sink) restores nothing
-            typer.echo(
-                f"{job.path}: warning: query {finding.query}: {finding.message} "
-                f"[{finding.rule}]; a checkpoint it already wrote ({finding.checkpoint}) will "
-                "not restore this change: start the query from a new checkpoint, or revert "
-                "(tauro-gen diff explains)",
-                err=True,
-            )
 
 
 def _select(model, pipeline: list[str] | None, all_: bool) -> list[str]:
@@ -171,10 +161,7 @@ def validate(
 @app.command(name="list")
 def list_(env: str = EnvOpt, project: Path = ProjectOpt) -> None:
     """Pipelines, their kind, inputs and outputs."""
-    model, report = _load(project, env)
-    if model is None:
-        _print_report(report)
-        raise ConfigProblem()
+    model = _model(project, env)
     for name in sorted(model.pipelines):
         p = model.pipelines[name]
         typer.echo(f"{name}  [{p.kind}]")
@@ -193,19 +180,6 @@ def version() -> None:
 # Review and CI workflow: check, diff, graph, explain, init, infer-schema, schema
 # --------------------------------------------------------------------------------------------
 
-OutOpt = typer.Option("build", "--out", help="Output folder, relative to the project.")
-
-
-def _manifests(jobs, project: Path) -> dict:
-    """build/<pipeline>.manifest.json beside every job (read by `check` and `diff`)."""
-    from .manifest import manifest_files
-
-    return manifest_files(jobs, project)
-
-
-def _expected_files(jobs, project: Path) -> dict[Path, str]:
-    return {**{project / job.path: job.source for job in jobs}, **_manifests(jobs, project)}
-
 
 def _fail(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
@@ -222,8 +196,6 @@ def _model(project: Path, env: str):
 
 
 def _plan_of(model, pipeline: str, env: str, out: str):
-    from .plan import job_path, plan_job
-
     _select(model, [pipeline], False)
     return plan_job(model, pipeline, job_path(pipeline, env, out))
 
@@ -244,45 +216,19 @@ def check(
     and reports files no pipeline produces. Fast enough for a pre-commit hook (see
     .pre-commit-hooks.yaml).
     """
-    import difflib
-
-    from .plan import job_path
-
     model = _model(project, env)
     names = _select(model, pipeline, all_) if pipeline else sorted(model.pipelines)
-    expected = _expected_files(generate(model, names, out), project)
-    stale, missing = [], []
-    for path, text in sorted(expected.items()):
-        relative = path.relative_to(project).as_posix()
-        if not path.is_file():
-            missing.append(relative)
-            typer.echo(f"missing: {relative}")
-            continue
-        current = path.read_text(encoding="utf-8", errors="replace")
-        if current != text:
-            stale.append(relative)
-            typer.echo(
-                "".join(
-                    difflib.unified_diff(
-                        current.splitlines(keepends=True),
-                        text.splitlines(keepends=True),
-                        f"a/{relative} (committed)",
-                        f"b/{relative} (generated now)",
-                    )
-                ),
-                nl=False,
-            )
-    orphans = []
-    if not pipeline:  # only a full check knows every file build/ should hold
-        folder = project / Path(job_path("x", env, out)).parent
-        produced = set(expected)
-        if folder.is_dir():
-            for path in sorted(folder.iterdir()):
-                named = path.name.endswith((".py", ".manifest.json"))
-                if path.is_file() and named and path not in produced:
-                    orphans.append(path.relative_to(project).as_posix())
-                    typer.echo(f"orphan: {orphans[-1]} (no pipeline of env '{env}' produces it)")
-    if stale or missing or orphans:
+    jobs = generate(model, names, out, reuse_from=project)
+    result = check_build(project, jobs, out, env, full=not pipeline)
+    for difference in result.differences:
+        if difference.kind == MISSING:
+            typer.echo(f"missing: {difference.path}")
+        elif difference.kind == STALE:
+            typer.echo(difference.diff, nl=False)
+        else:
+            typer.echo(f"orphan: {difference.path} (no pipeline of env '{env}' produces it)")
+    if not result.ok:
+        stale, missing, orphans = (result.paths(k) for k in (STALE, MISSING, ORPHAN))
         env_flag = "" if env == "base" else f" --env {env}"
         fix = [f"run: tauro-gen build --all{env_flag}"] if stale or missing else []
         fix += [f"remove: {' '.join(orphans)}"] if orphans else []
@@ -292,7 +238,7 @@ def check(
             err=True,
         )
         raise SystemExit(EXIT_DIFF)
-    typer.echo(f"ok: {len(expected)} file(s) in {out}/ match the project (env '{env}')")
+    typer.echo(f"ok: {result.expected} file(s) in {out}/ match the project (env '{env}')")
 
 
 @app.command(name="diff")
@@ -314,25 +260,19 @@ def diff_(
     safe, unsafe or to review, following Spark's rules for restarting from a checkpoint.
     Exit 1 when anything is unsafe.
     """
-    from . import diff as diff_mod
-
     if format_ not in ("text", "json"):
         _fail("--format must be text or json")
     if against is not None and (old is not None or new is not None):
         _fail("give OLD NEW, or --against REF, not both")
+    if against is None and (old is None or new is None):
+        _fail("give two builds to compare (OLD NEW), or --against REF")
     try:
         if against is not None:
-            pairs = _git_manifest_pairs(project, out, against)
-        elif old is not None and new is not None:
-            pairs = _manifest_pairs(old, new)
+            pairs = manifest_pairs_at(project, out, against)
         else:
-            _fail("give two builds to compare (OLD NEW), or --against REF")
-        findings = []
-        for label, old_text, new_text in pairs:
-            old_manifest = diff_mod.load_manifest(old_text, f"old {label}") if old_text else None
-            new_manifest = diff_mod.load_manifest(new_text, f"new {label}") if new_text else None
-            findings.extend(diff_mod.diff_manifests(old_manifest, new_manifest))
-    except diff_mod.ManifestError as exc:
+            pairs = manifest_pairs(old, new)
+        findings = compare_builds(pairs)
+    except (CompareError, diff_mod.ManifestError) as exc:
         _fail(str(exc))
     if format_ == "json":
         typer.echo(diff_mod.render_json(findings), nl=False)
@@ -340,81 +280,6 @@ def diff_(
         typer.echo(diff_mod.render_text(findings, _colour(sys.stdout)), nl=False)
     if diff_mod.summary(findings)[diff_mod.UNSAFE]:
         raise SystemExit(EXIT_DIFF)
-
-
-def _manifest_of_path(path: Path) -> Path:
-    if path.name.endswith(".manifest.json"):
-        return path
-    if path.suffix == ".py":
-        return path.with_name(path.name[: -len(".py")] + ".manifest.json")
-    _fail(f"{path}: expected a generated job (.py), a .manifest.json, or a build folder")
-
-
-def _manifest_pairs(old: Path, new: Path) -> list[tuple[str, str | None, str | None]]:
-    if old.is_dir() != new.is_dir():
-        _fail("OLD and NEW must both be files or both be folders")
-    if old.is_dir():
-        olds = {p.relative_to(old).as_posix(): p for p in old.rglob("*.manifest.json")}
-        news = {p.relative_to(new).as_posix(): p for p in new.rglob("*.manifest.json")}
-        if not olds and not news:
-            _fail(f"no *.manifest.json in {old} or {new}; build with this tauro-gen first")
-        return [
-            (
-                name,
-                olds[name].read_text(encoding="utf-8") if name in olds else None,
-                news[name].read_text(encoding="utf-8") if name in news else None,
-            )
-            for name in sorted(set(olds) | set(news))
-        ]
-    texts = []
-    for given in (old, new):
-        manifest = _manifest_of_path(given)
-        if not manifest.is_file():
-            _fail(f"{manifest} not found: `tauro-gen build` writes it beside {given.name}")
-        texts.append(manifest.read_text(encoding="utf-8"))
-    return [(new.name, texts[0], texts[1])]
-
-
-def _git_manifest_pairs(project: Path, out: str, ref: str):
-    import subprocess
-
-    def git(*args: str, problem: str = "") -> str:
-        try:
-            result = subprocess.run(
-                ["git", *args], cwd=project, capture_output=True, text=True, check=False
-            )
-        except OSError as exc:
-            _fail(f"cannot run git: {exc}")
-        if result.returncode != 0:
-            said = (result.stderr.strip().splitlines() or ["git failed"])[-1]
-            _fail(problem or f"git {' '.join(args[:2])}: {said}")
-        return result.stdout
-
-    git("rev-parse", "--is-inside-work-tree", problem=f"{project} is not in a git work tree")
-    git(
-        "rev-parse",
-        "--verify",
-        "--quiet",
-        f"{ref}^{{commit}}",
-        problem=f"unknown git revision '{ref}'",
-    )
-    listed = git("ls-tree", "-r", "--name-only", ref, "--", f"{out}/").splitlines()
-    folder = project / out
-    olds = {Path(p).relative_to(out).as_posix(): p for p in listed if p.endswith(".manifest.json")}
-    news = {
-        p.relative_to(folder).as_posix(): p
-        for p in (folder.rglob("*.manifest.json") if folder.is_dir() else [])
-    }
-    if not olds and not news:
-        _fail(f"no *.manifest.json in {out}/ at {ref} nor in the work tree")
-    return [
-        (
-            name,
-            git("show", f"{ref}:./{olds[name]}") if name in olds else None,
-            news[name].read_text(encoding="utf-8") if name in news else None,
-        )
-        for name in sorted(set(olds) | set(news))
-    ]
 
 
 @app.command()
@@ -425,9 +290,7 @@ def graph(
     project: Path = ProjectOpt,
 ) -> None:
     """The DAG of inputs -> nodes -> outputs, with formats, triggers and output modes."""
-    from .graph import FORMATS, render_graph
-
-    if format_ not in FORMATS:
+    if format_ not in GRAPH_FORMATS:
         _fail("--format must be mermaid or dot")
     plan = _plan_of(_model(project, env), pipeline, env, "build")
     typer.echo(render_graph(plan, format_), nl=False)
@@ -446,11 +309,6 @@ def explain(
     the defaults and implied wiring the job uses. ${env:NAME} is shown as a reference,
     never a value.
     """
-    from . import explain as explain_mod
-    from .load import load_project
-    from .plan import job_path, plan_job
-    from .validate import validate_project
-
     if format_ not in ("text", "json"):
         _fail("--format must be text or json")
     if not project.is_dir():
@@ -461,8 +319,7 @@ def explain(
     if report.has_errors or model is None:
         _print_report(report)
         raise ConfigProblem()
-    _select(model, [pipeline], False)
-    plan = plan_job(model, pipeline, job_path(pipeline, env, "build"))
+    plan = _plan_of(model, pipeline, env, "build")
     rows = explain_mod.explain_rows(raw, model, plan)
     render = explain_mod.render_json if format_ == "json" else explain_mod.render_text
     typer.echo(render(rows, plan), nl=False)
@@ -475,8 +332,6 @@ def init(directory: Path = typer.Argument(..., help="Folder for the new project.
     Config, node code, sample data and a README, as the tutorial writes them. Never
     overwrites a file.
     """
-    from .scaffold import ScaffoldError, init_project
-
     try:
         written = init_project(directory)
     except (ScaffoldError, OSError) as exc:
@@ -503,9 +358,6 @@ def infer_schema(
     only command that runs Spark) and writes the schema as a DDL string into the input's
     `schema:`, keeping the YAML file's comments and layout.
     """
-    from .infer_schema import InferError, infer_and_write
-    from .load import load_project
-
     if not project.is_dir():
         _fail(f"{project}: project folder does not exist")
     raw, report = load_project(project, env)
@@ -541,8 +393,6 @@ def schema(
     Derived from the same key tables as `validate`; point your editor's YAML extension at
     it (see docs/review-workflow.md).
     """
-    from .jsonschema import FILE_NAMES, all_schemas, dumps, file_schema
-
     if file is not None and file not in FILE_NAMES:
         _fail(f"--file must be one of: {', '.join(FILE_NAMES)}")
     names = [file] if file else list(FILE_NAMES)

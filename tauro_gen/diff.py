@@ -11,7 +11,8 @@ Streaming Query":
 - safe: Spark restarts from the checkpoint and the change means what it says.
 
 Queries are matched by checkpoint location (that is what identifies a query to Spark), then by
-output name. The rules are the table `RULES`; each finding names its rule.
+output name. The rules are the table `RULES`; each finding names its rule. Manifests are
+compared as the typed objects of manifest.py.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import json
 from collections import Counter
 from dataclasses import asdict, dataclass
 
+from .manifest import Manifest, QueryOperator, Sink, Source, Trigger, from_json, to_plain
+from .manifest import ManifestError as ManifestError  # what load_manifest raises
 from .model import FILE_FORMATS
 
 UNSAFE, REVIEW, SAFE = "unsafe", "review", "safe"
@@ -358,66 +361,41 @@ class Finding:
         }
 
 
-class ManifestError(ValueError):
-    """A manifest that cannot be compared (not JSON, or another format version)."""
+def load_manifest(text: str, where: str) -> Manifest:
+    """The manifest in `text`; ManifestError (naming `where`) when it cannot be read."""
+    return from_json(text, where)
 
 
-def load_manifest(text: str, where: str) -> dict:
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise ManifestError(f"{where}: not a tauro-gen manifest ({exc})") from None
-    if not isinstance(data, dict) or "manifest_version" not in data:
-        raise ManifestError(f"{where}: not a tauro-gen manifest (no manifest_version)")
-    if data["manifest_version"] != 1:
-        raise ManifestError(
-            f"{where}: manifest version {data['manifest_version']} is not supported by this "
-            "tauro-gen (1); rebuild both sides with the same tauro-gen"
-        )
-    return data
-
-
-def diff_manifests(old: dict | None, new: dict | None) -> list[Finding]:
+def diff_manifests(old: Manifest | None, new: Manifest | None) -> list[Finding]:
     """Every finding for one pipeline; `old` or `new` is None when it exists on one side only."""
-    name = (new or old or {}).get("pipeline", "?")
     findings: list[Finding] = []
     if old is None and new is None:
         return findings
+    name = (new or old).pipeline
     if old is None:
         findings.append(Finding(SAFE, "pipeline-added", name, None, None, f"new pipeline '{name}'"))
-        for sink in _queries(new):
+        for sink in new.queries():
             findings.append(_query_finding("query-added", name, sink, "new query"))
         return findings
     if new is None:
         findings.append(
-            Finding(
-                REVIEW,
-                "pipeline-removed",
-                name,
-                None,
-                None,
-                f"pipeline '{name}' removed",
-            )
+            Finding(REVIEW, "pipeline-removed", name, None, None, f"pipeline '{name}' removed")
         )
-        for sink in _queries(old):
+        for sink in old.queries():
             findings.append(
                 _query_finding(
-                    "query-removed",
-                    name,
-                    sink,
-                    f"checkpoint {sink['checkpoint']} is no longer used",
+                    "query-removed", name, sink, f"checkpoint {sink.checkpoint} is no longer used"
                 )
             )
         return findings
 
-    old_queries, new_queries = _queries(old), _queries(new)
-    pairs: list[tuple[dict, dict]] = []
-    unmatched_new = list(new_queries)
+    pairs: list[tuple[Sink, Sink]] = []
+    unmatched_new = new.queries()
     unmatched_old = []
-    for sink in old_queries:
-        match = next((s for s in unmatched_new if s["checkpoint"] == sink["checkpoint"]), None)
+    for sink in old.queries():
+        match = next((s for s in unmatched_new if s.checkpoint == sink.checkpoint), None)
         if match is None:
-            match = next((s for s in unmatched_new if s["name"] == sink["name"]), None)
+            match = next((s for s in unmatched_new if s.name == sink.name), None)
         if match is None:
             unmatched_old.append(sink)
             continue
@@ -426,10 +404,7 @@ def diff_manifests(old: dict | None, new: dict | None) -> list[Finding]:
     for sink in unmatched_old:
         findings.append(
             _query_finding(
-                "query-removed",
-                name,
-                sink,
-                f"checkpoint {sink['checkpoint']} is no longer used",
+                "query-removed", name, sink, f"checkpoint {sink.checkpoint} is no longer used"
             )
         )
     for sink in unmatched_new:
@@ -444,19 +419,8 @@ def _sort_key(f: Finding) -> tuple:
     return (f.pipeline, f.query or "", ORDER[f.verdict], f.rule, f.message)
 
 
-def _queries(manifest: dict) -> list[dict]:
-    return [s for s in manifest.get("sinks", []) if s.get("streaming")]
-
-
-def _query_finding(rule: str, pipeline: str, sink: dict, message: str) -> Finding:
-    return Finding(
-        RULES[rule].verdict,
-        rule,
-        pipeline,
-        sink.get("query_name"),
-        sink.get("checkpoint"),
-        message,
-    )
+def _query_finding(rule: str, pipeline: str, sink: Sink, message: str) -> Finding:
+    return Finding(RULES[rule].verdict, rule, pipeline, sink.query_name, sink.checkpoint, message)
 
 
 def _show(value) -> str:
@@ -464,7 +428,7 @@ def _show(value) -> str:
         return "(none)"
     if isinstance(value, str):
         return repr(value)
-    return json.dumps(value, sort_keys=True)
+    return json.dumps(to_plain(value), sort_keys=True)
 
 
 def _code(text) -> str:
@@ -472,12 +436,17 @@ def _code(text) -> str:
     return str(text) if text else "(none)"
 
 
-def _stateful(sink: dict) -> bool:
-    return bool(sink.get("stateful_operators"))
+def _stateful(sink: Sink) -> bool:
+    return bool(sink.stateful_operators)
+
+
+# What an operator's state is defined by, compared between two builds (alphabetical: the
+# order the findings name them in).
+OPERATOR_DETAILS = ("aggregates", "arguments", "join_type", "keys", "on", "operation")
 
 
 class _QueryDiff:
-    def __init__(self, pipeline: str, old: dict, new: dict, old_sink: dict, new_sink: dict):
+    def __init__(self, pipeline: str, old: Manifest, new: Manifest, old_sink: Sink, new_sink: Sink):
         self.pipeline = pipeline
         self.old, self.new = old, new
         self.o, self.n = old_sink, new_sink
@@ -489,21 +458,24 @@ class _QueryDiff:
                 RULES[rule].verdict,
                 rule,
                 self.pipeline,
-                self.n.get("query_name"),
-                self.n.get("checkpoint"),
+                self.n.query_name,
+                self.n.checkpoint,
                 message,
             )
         )
 
     def run(self) -> list[Finding]:
         o, n = self.o, self.n
-        if o["checkpoint"] != n["checkpoint"]:
-            same_sink = all(o.get(k) == n.get(k) for k in ("format", "path", "table")) and _topic(
-                o
-            ) == _topic(n)
+        if o.checkpoint != n.checkpoint:
+            same_sink = (o.format, o.path, o.table, _topic(o)) == (
+                n.format,
+                n.path,
+                n.table,
+                _topic(n),
+            )
             self.add(
                 "checkpoint-moved" if same_sink else "checkpoint-reset",
-                f"checkpoint {o['checkpoint']!r} -> {n['checkpoint']!r}",
+                f"checkpoint {o.checkpoint!r} -> {n.checkpoint!r}",
             )
             return self.findings
         self.sources()
@@ -514,10 +486,10 @@ class _QueryDiff:
 
     # -- sources -----------------------------------------------------------------------------
     def sources(self) -> None:
-        old_src = {s["name"]: s for s in self.old.get("sources", [])}
-        new_src = {s["name"]: s for s in self.new.get("sources", [])}
-        old_names = list(self.o["lineage"]["streaming_sources"])
-        new_names = list(self.n["lineage"]["streaming_sources"])
+        old_src = {s.name: s for s in self.old.sources}
+        new_src = {s.name: s for s in self.new.sources}
+        old_names = list(self.o.lineage.streaming_sources)
+        new_names = list(self.n.lineage.streaming_sources)
         if len(old_names) != len(new_names):
             added = [x for x in new_names if x not in old_names]
             removed = [x for x in old_names if x not in new_names]
@@ -539,8 +511,8 @@ class _QueryDiff:
         pairs += list(zip(rest_old, rest_new))
         for old_name, new_name in pairs:
             self.source(old_src[old_name], new_src[new_name])
-        old_static = {x: old_src[x] for x in self.o["lineage"]["static_sources"]}
-        new_static = {x: new_src[x] for x in self.n["lineage"]["static_sources"]}
+        old_static = {x: old_src[x] for x in self.o.lineage.static_sources}
+        new_static = {x: new_src[x] for x in self.n.lineage.static_sources}
         if old_static != new_static:
             changed = sorted(
                 x
@@ -552,22 +524,18 @@ class _QueryDiff:
                 "static input(s) " + ", ".join(repr(x) for x in changed) + " changed",
             )
 
-    def source(self, o: dict, n: dict) -> None:
-        label = (
-            f"input {n['name']!r}"
-            if o["name"] == n["name"]
-            else f"input {o['name']!r} -> {n['name']!r}"
-        )
-        if o["format"] != n["format"]:
-            self.add("source-type", f"{label}: format {o['format']!r} -> {n['format']!r}")
+    def source(self, o: Source, n: Source) -> None:
+        label = f"input {n.name!r}" if o.name == n.name else f"input {o.name!r} -> {n.name!r}"
+        if o.format != n.format:
+            self.add("source-type", f"{label}: format {o.format!r} -> {n.format!r}")
             return
-        if o.get("path") != n.get("path") or o.get("table") != n.get("table"):
-            what = "path" if o.get("path") != n.get("path") else "table"
+        if o.path != n.path or o.table != n.table:
+            what = "path" if o.path != n.path else "table"
             self.add(
                 "source-files",
-                f"{label}: {what} {_show(o.get(what))} -> {_show(n.get(what))}",
+                f"{label}: {what} {_show(getattr(o, what))} -> {_show(getattr(n, what))}",
             )
-        oo, no = o.get("options", {}), n.get("options", {})
+        oo, no = o.options, n.options
         for key in SUBSCRIPTIONS:
             if oo.get(key) != no.get(key):
                 self.add(
@@ -586,37 +554,27 @@ class _QueryDiff:
                 rule,
                 f"{label}: option {key} {_show(oo.get(key))} -> {_show(no.get(key))}",
             )
-        if o.get("schema") != n.get("schema") or o.get("schema_pinned_at") != n.get(
-            "schema_pinned_at"
-        ):
-            old_schema = (
-                o.get("schema") or f"(pinned at first start in {o.get('schema_pinned_at')})"
-            )
-            new_schema = (
-                n.get("schema") or f"(pinned at first start in {n.get('schema_pinned_at')})"
-            )
+        if (o.schema, o.schema_pinned_at) != (n.schema, n.schema_pinned_at):
+            old_schema = o.schema or f"(pinned at first start in {o.schema_pinned_at})"
+            new_schema = n.schema or f"(pinned at first start in {n.schema_pinned_at})"
             extra = (
                 "; the stateful operators of this query must see the same key and value types"
                 if _stateful(self.n)
                 else ""
             )
             self.add("source-schema", f"{label}: schema {old_schema} -> {new_schema}{extra}")
-        if o.get("watermark") != n.get("watermark") or o.get("value_format") != n.get(
-            "value_format"
-        ):
-            key = "watermark" if o.get("watermark") != n.get("watermark") else "value_format"
+        if (o.watermark, o.value_format) != (n.watermark, n.value_format):
+            key = "watermark" if o.watermark != n.watermark else "value_format"
             self.add(
                 "source-watermark" if key == "watermark" else "source-options",
-                f"{label}: {key} {_show(o.get(key))} -> {_show(n.get(key))}",
+                f"{label}: {key} {_show(getattr(o, key))} -> {_show(getattr(n, key))}",
             )
 
     # -- stateful operators and code ---------------------------------------------------------------
     def stateful(self) -> bool:
-        old_ops, new_ops = self.o.get("stateful_operators", []), self.n.get(
-            "stateful_operators", []
-        )
-        old_kinds = Counter(op["kind"] for op in old_ops)
-        new_kinds = Counter(op["kind"] for op in new_ops)
+        old_ops, new_ops = self.o.stateful_operators, self.n.stateful_operators
+        old_kinds = Counter(op.operator.kind for op in old_ops)
+        new_kinds = Counter(op.operator.kind for op in new_ops)
         changed = False
         if old_kinds != new_kinds:
             for kind in sorted(set(old_kinds) | set(new_kinds)):
@@ -624,9 +582,9 @@ class _QueryDiff:
                 if delta:
                     nodes = sorted(
                         {
-                            op["node"]
+                            op.node
                             for op in (new_ops if delta > 0 else old_ops)
-                            if op["kind"] == kind
+                            if op.operator.kind == kind
                         }
                     )
                     verb = "added" if delta > 0 else "removed"
@@ -635,35 +593,33 @@ class _QueryDiff:
                         f"{abs(delta)} {kind} operator(s) {verb} (node {', '.join(repr(x) for x in nodes)})",
                     )
             return True
-        by_kind_old: dict[str, list] = {}
-        by_kind_new: dict[str, list] = {}
+        by_kind_old: dict[str, list[QueryOperator]] = {}
+        by_kind_new: dict[str, list[QueryOperator]] = {}
         for op in old_ops:
-            by_kind_old.setdefault(op["kind"], []).append(op)
+            by_kind_old.setdefault(op.operator.kind, []).append(op)
         for op in new_ops:
-            by_kind_new.setdefault(op["kind"], []).append(op)
+            by_kind_new.setdefault(op.operator.kind, []).append(op)
         for kind in sorted(by_kind_old):
             for o, n in zip(by_kind_old[kind], by_kind_new[kind]):
                 details = [
-                    k
-                    for k in sorted(set(o) | set(n))
-                    if k not in ("node", "kind") and o.get(k) != n.get(k)
+                    k for k in OPERATOR_DETAILS if getattr(o.operator, k) != getattr(n.operator, k)
                 ]
                 if details:
-                    text = "; ".join(f"{k} {_code(o.get(k))} -> {_code(n.get(k))}" for k in details)
+                    text = "; ".join(
+                        f"{k} {_code(getattr(o.operator, k))} -> {_code(getattr(n.operator, k))}"
+                        for k in details
+                    )
                     self.add(
                         STATEFUL_RULE.get(kind, "stateful-added-removed"),
-                        f"{kind} in node {n['node']!r}: {text}",
+                        f"{kind} in node {n.node!r}: {text}",
                     )
                     changed = True
         return changed
 
     def code(self, stateful_changed: bool) -> None:
-        old_nodes = {x["name"]: x for x in self.old.get("nodes", [])}
-        new_nodes = {x["name"]: x for x in self.new.get("nodes", [])}
-        old_lineage, new_lineage = (
-            self.o["lineage"]["nodes"],
-            self.n["lineage"]["nodes"],
-        )
+        old_nodes = {x.name: x for x in self.old.nodes}
+        new_nodes = {x.name: x for x in self.new.nodes}
+        old_lineage, new_lineage = self.o.lineage.nodes, self.n.lineage.nodes
         changes = []
         for name in new_lineage:
             if name not in old_lineage:
@@ -671,7 +627,9 @@ class _QueryDiff:
                 continue
             o, n = old_nodes[name], new_nodes[name]
             what = [
-                k for k in ("function", "code_sha256", "params", "inputs") if o.get(k) != n.get(k)
+                k
+                for k in ("function", "code_sha256", "params", "inputs")
+                if getattr(o, k) != getattr(n, k)
             ]
             if what:
                 shown = ", ".join("code" if k == "code_sha256" else k for k in what)
@@ -684,24 +642,22 @@ class _QueryDiff:
     # -- sink --------------------------------------------------------------------------------------
     def sink(self) -> None:
         o, n = self.o, self.n
-        type_changed = o["format"] != n["format"]
+        type_changed = o.format != n.format
         if type_changed:
-            allowed = _sink_change_allowed(o["format"], n["format"])
+            allowed = _sink_change_allowed(o.format, n.format)
             self.add(
                 "sink-type-allowed" if allowed else "sink-type",
-                f"sink format {o['format']!r} -> {n['format']!r}",
+                f"sink format {o.format!r} -> {n.format!r}",
             )
         for key in ("path", "table"):
-            if o.get(key) != n.get(key) and not (
-                type_changed and (o.get(key) is None or n.get(key) is None)
+            old_value, new_value = getattr(o, key), getattr(n, key)
+            if old_value != new_value and not (
+                type_changed and (old_value is None or new_value is None)
             ):
-                self.add(
-                    "sink-path",
-                    f"sink {key} {_show(o.get(key))} -> {_show(n.get(key))}",
-                )
+                self.add("sink-path", f"sink {key} {_show(old_value)} -> {_show(new_value)}")
         if _topic(o) != _topic(n) and not type_changed:
             self.add("sink-topic", f"sink topic {_show(_topic(o))} -> {_show(_topic(n))}")
-        oo, no = o.get("options", {}), n.get("options", {})
+        oo, no = o.options, n.options
         changed_options = [
             k for k in sorted(set(oo) | set(no)) if k != "topic" and oo.get(k) != no.get(k)
         ]
@@ -710,36 +666,31 @@ class _QueryDiff:
                 f"{k} {_show(oo.get(k))} -> {_show(no.get(k))}" for k in changed_options
             )
             self.add("sink-options", f"sink option(s): {text}")
-        if o.get("partition_by") != n.get("partition_by"):
+        if o.partition_by != n.partition_by:
             self.add(
                 "sink-partitioning",
-                f"partition_by {_show(o.get('partition_by'))} -> {_show(n.get('partition_by'))}",
+                f"partition_by {_show(o.partition_by)} -> {_show(n.partition_by)}",
             )
-        if (o.get("foreach_batch") or {}) != (n.get("foreach_batch") or {}) and not type_changed:
-            self.add(
-                "sink-foreach-code",
-                f"foreach_batch {_show((o.get('foreach_batch') or {}).get('function'))} changed",
-            )
-        if o.get("output_mode") != n.get("output_mode"):
+        if o.foreach_batch != n.foreach_batch and not type_changed:
+            function = o.foreach_batch.function if o.foreach_batch else None
+            self.add("sink-foreach-code", f"foreach_batch {_show(function)} changed")
+        if o.output_mode != n.output_mode:
             rule = "output-mode" if _stateful(o) or _stateful(n) else "output-mode-stateless"
-            self.add(
-                rule,
-                f"output mode {o.get('output_mode')!r} -> {n.get('output_mode')!r}",
-            )
-        if o.get("trigger") != n.get("trigger"):
-            kinds = {(t or {}).get("kind") for t in (o.get("trigger"), n.get("trigger"))}
+            self.add(rule, f"output mode {o.output_mode!r} -> {n.output_mode!r}")
+        if o.trigger != n.trigger:
+            kinds = {t.kind if t else None for t in (o.trigger, n.trigger)}
             rule = "trigger-continuous" if "continuous" in kinds else "trigger"
             self.add(
                 rule,
-                f"trigger {_trigger_text(o.get('trigger'))} -> {_trigger_text(n.get('trigger'))}",
+                f"trigger {_trigger_text(o.trigger)} -> {_trigger_text(n.trigger)}",
             )
-        if o.get("query_name") != n.get("query_name"):
-            rule = "query-name-memory" if "memory" in (o["format"], n["format"]) else "query-name"
-            self.add(rule, f"query name {o.get('query_name')!r} -> {n.get('query_name')!r}")
+        if o.query_name != n.query_name:
+            rule = "query-name-memory" if "memory" in (o.format, n.format) else "query-name"
+            self.add(rule, f"query name {o.query_name!r} -> {n.query_name!r}")
 
 
-def _topic(sink: dict):
-    return (sink.get("options") or {}).get("topic")
+def _topic(sink: Sink):
+    return sink.options.get("topic")
 
 
 def _sink_change_allowed(old: str, new: str) -> bool:
@@ -752,22 +703,22 @@ def _sink_change_allowed(old: str, new: str) -> bool:
     )
 
 
-def _trigger_text(trigger: dict | None) -> str:
+def _trigger_text(trigger: Trigger | None) -> str:
     if not trigger:
         return "default (next micro-batch as soon as the previous one ends)"
-    if trigger.get("interval"):
-        return f"{trigger['kind']} {trigger['interval']!r}"
-    return str(trigger["kind"])
+    if trigger.interval:
+        return f"{trigger.kind} {trigger.interval!r}"
+    return str(trigger.kind)
 
 
-def _unset(key: str, manifest: dict) -> str:
-    if key == "spark.sql.shuffle.partitions" and manifest.get("sizes_shuffle_partitions"):
+def _unset(key: str, manifest: Manifest) -> str:
+    if key == "spark.sql.shuffle.partitions" and manifest.sizes_shuffle_partitions:
         return "(not set: the job's cores at first start, or spark-submit --conf)"
     return "(not set: Spark's default or spark-submit --conf)"
 
 
-def _conf_findings(pipeline: str, old: dict, new: dict, pairs) -> list[Finding]:
-    oc, nc = old.get("spark_conf", {}), new.get("spark_conf", {})
+def _conf_findings(pipeline: str, old: Manifest, new: Manifest, pairs) -> list[Finding]:
+    oc, nc = old.spark_conf, new.spark_conf
     findings = []
     for key in sorted(set(oc) | set(nc)):
         if oc.get(key) == nc.get(key):
@@ -787,8 +738,8 @@ def _conf_findings(pipeline: str, old: dict, new: dict, pairs) -> list[Finding]:
                         RULES[rule].verdict,
                         rule,
                         pipeline,
-                        new_sink.get("query_name"),
-                        new_sink.get("checkpoint"),
+                        new_sink.query_name,
+                        new_sink.checkpoint,
                         text,
                     )
                 )

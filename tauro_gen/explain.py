@@ -18,7 +18,7 @@ from typing import Any
 from .load import RawProject
 from .model import Project
 from .plan import FORMAT_DEFAULT_OPTIONS, EnvValue, JobPlan
-from .validate import ALIASES
+from .validate.keys import ALIASES
 
 KIND_OF_SECTION = {
     "pipelines": "pipeline",

@@ -2,16 +2,22 @@
 (and each job's manifest, derived from its plan).
 
 This module only sequences the stages; each stage lives in its own module and never calls
-back into an earlier one.
+back into an earlier one. It also decides when a job need not be generated again: when the
+manifest already in build/ says the job was made from the same plan by the same generator
+(`generate(..., reuse_from=project_root)`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import multiprocessing
 import os
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
+from . import __version__
 from .diagnostics import Report
 from .load import load_project
 from .model import Project
@@ -26,6 +32,7 @@ class GeneratedJob:
     plan: JobPlan
     source: str
     manifest: str  # the JSON of build/<pipeline>.manifest.json (manifest.py)
+    reused: bool = False  # `source` is the file already in build/: nothing that made it changed
 
 
 def load_and_validate(root: Path, env: str) -> tuple[Project | None, Report]:
@@ -41,11 +48,20 @@ def load_and_validate(root: Path, env: str) -> tuple[Project | None, Report]:
 PARALLEL_FROM = 16
 
 
-def generate(project: Project, pipelines: list[str], out_dir: str = "build") -> list[GeneratedJob]:
-    tasks = [(name, job_path(name, project.env, out_dir)) for name in pipelines]
+def generate(
+    project: Project,
+    pipelines: list[str],
+    out_dir: str = "build",
+    reuse_from: Path | None = None,
+) -> list[GeneratedJob]:
+    """The jobs of these pipelines. With `reuse_from` (the project root), a job whose file in
+    build/ was made from the same plan by the same generator is read back, not rendered and
+    formatted again (see `_reusable`)."""
+    tasks = [(name, job_path(name, project.env, out_dir), reuse_from) for name in pipelines]
+    generator_fingerprint()  # computed before forking: the workers inherit it
     workers = _cores() if len(tasks) >= PARALLEL_FROM else 1
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return [_generate_one(project, name, path) for name, path in tasks]
+        return [_generate_one(project, *task) for task in tasks]
     global _FORKED_PROJECT
     _FORKED_PROJECT = project  # inherited by the forked workers, never pickled
     try:
@@ -61,20 +77,82 @@ def generate(project: Project, pipelines: list[str], out_dir: str = "build") -> 
 _FORKED_PROJECT: Project | None = None
 
 
-def _generate_forked(name: str, path: str) -> GeneratedJob:
-    return _generate_one(_FORKED_PROJECT, name, path)
+def _generate_forked(name: str, path: str, reuse_from: Path | None) -> GeneratedJob:
+    return _generate_one(_FORKED_PROJECT, name, path, reuse_from)
 
 
-def _generate_one(project: Project, name: str, path: str) -> GeneratedJob:
+def _generate_one(
+    project: Project, name: str, path: str, reuse_from: Path | None = None
+) -> GeneratedJob:
     # Imported here, not above: `validate`, `list` and `explain` load this module and need
-    # neither black nor Jinja (a fifth of their start-up).
-    from .format import format_source
+    # neither black nor Jinja (a fifth of their start-up); a build that reuses every job
+    # needs no black either.
     from .manifest import manifest_of, to_json
-    from .render import render_job
 
     plan = plan_job(project, name, path)
-    source = format_source(render_job(plan))
-    return GeneratedJob(name, path, plan, source, to_json(manifest_of(plan, source)))
+    fingerprint = generator_fingerprint()
+    source = _reusable(reuse_from, plan, fingerprint) if reuse_from is not None else None
+    reused = source is not None
+    if source is None:
+        from .format import format_job
+        from .render import render_job
+
+        source = format_job(render_job(plan))
+    manifest = to_json(manifest_of(plan, source, fingerprint))
+    return GeneratedJob(name, path, plan, source, manifest, reused)
+
+
+def _reusable(root: Path, plan: JobPlan, fingerprint) -> str | None:
+    """The job's text in build/, when generating it again would give the same bytes: the
+    manifest beside it records this plan's digest and this generator's fingerprint, and the
+    file still has the sha256 that manifest records (a job edited by hand is generated
+    again). None when anything is missing, unreadable or damaged."""
+    from .manifest import ManifestError, manifest_path, read_digests
+
+    manifest_file = root / manifest_path(plan.script_path)
+    try:
+        digests, recorded = read_digests(manifest_file.read_text("utf-8"), str(manifest_file))
+        data = (root / plan.script_path).read_bytes()
+    except (OSError, UnicodeDecodeError, ManifestError):
+        return None
+    if digests.plan != plan.digest or recorded != fingerprint:
+        return None
+    if hashlib.sha256(data).hexdigest() != digests.script_sha256:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+# What turns a plan into a job's text, besides the plan (whose digest the manifest records)
+# and the template and runtime code: a change to any of them changes the fingerprint.
+RENDERER_MODULES = ("render.py", "format.py", "schema.py")
+
+
+@cache
+def generator_fingerprint():
+    """The fingerprint of this generator (manifest.Fingerprint), computed once per process."""
+    from .manifest import Fingerprint
+    from .render import template_dir
+
+    package = Path(__file__).parent
+    return Fingerprint(
+        tauro_gen=__version__,
+        black=importlib.metadata.version("black"),
+        templates_sha256=_files_sha256(template_dir(), template_dir().rglob("*")),
+        runtime_sha256=_files_sha256(package, (package / "runtime").rglob("*.py")),
+        renderer_sha256=_files_sha256(package, (package / m for m in RENDERER_MODULES)),
+    )
+
+
+def _files_sha256(root: Path, paths) -> str:
+    """A digest of files' names (relative to `root`) and bytes."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in paths if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def _cores() -> int:

@@ -1,8 +1,8 @@
 """JSON Schema (draft 2020-12) of every config file, derived from validate's key tables.
 
-`validate.ENTRY_KEYS` and `validate.ALIASES` are the one definition of which keys an entry
-takes, their types and allowed values; this module only translates them, so an editor that
-loads the schema knows exactly the keys `tauro-gen validate` knows. The schema is a help for
+`validate.keys.KEY_TABLE` and `validate.keys.ALIASES` are the one definition of which keys an
+entry takes, their types and allowed values; this module only translates them, so an editor
+that loads the schema knows exactly the keys `tauro-gen validate` knows. The schema is a help for
 editors (completion, hover text, early red squiggles); `tauro-gen validate` remains the judge
 (it also checks references, wiring, code and the streaming rules a schema cannot express).
 """
@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from . import __version__
-from . import validate as rules
+from .validate import keys, values
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 # Config file -> (wrapper keys accepted around its entries, entry kind).
@@ -26,7 +26,7 @@ FILES = {
 }
 GLOBAL_SETTINGS = "global_settings"
 FILE_NAMES = (*FILES, GLOBAL_SETTINGS)
-ENTRY_NAME = r"^\w[\w.\-]*$"  # validate.SAFE_NAME, as an ECMA-262 pattern
+ENTRY_NAME = r"^\w[\w.\-]*$"  # validate.entries.SAFE_NAME, as an ECMA-262 pattern
 
 
 def _case_insensitive(pattern: str) -> str:
@@ -50,12 +50,11 @@ def _case_insensitive(pattern: str) -> str:
 def _interval() -> dict:
     schema: dict[str, Any] = {
         "type": "string",
-        "description": "A Spark interval " + rules.INTERVAL_EXAMPLES,
+        "description": "A Spark interval " + values.INTERVAL_EXAMPLES,
         "examples": ["10 seconds", "1 minute"],
     }
-    part = getattr(rules, "_INTERVAL_PART", None)
-    if isinstance(part, re.Pattern):
-        schema["pattern"] = _case_insensitive(r"^\s*(?:interval\s+)?(?:" + part.pattern + r"\s*)+$")
+    part = values.INTERVAL_PART.pattern
+    schema["pattern"] = _case_insensitive(r"^\s*(?:interval\s+)?(?:" + part + r"\s*)+$")
     return schema
 
 
@@ -82,7 +81,7 @@ def _names(doc: str) -> dict:
     return schema
 
 
-def _key_schema(kind: str, key: str, spec: rules.Key) -> dict:
+def _key_schema(kind: str, key: str, spec: keys.Key) -> dict:
     doc = spec.doc
     if spec.kind == "str":
         schema: dict[str, Any] = {"type": ["string", "number"]}
@@ -124,8 +123,8 @@ def _key_schema(kind: str, key: str, spec: rules.Key) -> dict:
 
 def entry_schema(kind: str) -> dict:
     """One entry (a pipeline, node, input, output, or a node's streaming block)."""
-    table = rules.ENTRY_KEYS[kind]
-    aliases = rules.ALIASES.get(kind, {})
+    table = keys.KEY_TABLE[kind]
+    aliases = keys.ALIASES.get(kind, {})
     properties: dict[str, Any] = {}
     for key, spec in table.items():
         properties[key] = _key_schema(kind, key, spec)
@@ -133,7 +132,7 @@ def entry_schema(kind: str) -> dict:
         if canonical in table:
             schema = dict(_key_schema(kind, canonical, table[canonical]))
             note = f"Same as '{canonical}'."
-            if (kind, alias) in getattr(rules, "DEPRECATED", {}):
+            if (kind, alias) in keys.DEPRECATED:
                 schema["deprecated"] = True
                 note = f"Deprecated spelling of '{canonical}'."
             schema["description"] = note + (
@@ -178,14 +177,14 @@ def _alias_pairs(aliases: dict[str, str]) -> list[tuple[str, str]]:
 def _trigger_def() -> dict:
     kinds_with_flag = ("available_now", "once")
     forms: list[dict] = []
-    flag_words = sorted(w for w, k in rules.TRIGGER_SPELLINGS.items() if k in kinds_with_flag)
+    flag_words = sorted(w for w, k in values.TRIGGER_SPELLINGS.items() if k in kinds_with_flag)
     forms.append(
         {
             "description": "A processing-time interval, or " + ", ".join(flag_words),
             "anyOf": [_interval(), {"enum": flag_words}],
         }
     )
-    for spelled, kind in sorted(rules.TRIGGER_SPELLINGS.items()):
+    for spelled, kind in sorted(values.TRIGGER_SPELLINGS.items()):
         value = {"const": True} if kind in kinds_with_flag else _interval()
         forms.append(
             {
@@ -200,7 +199,7 @@ def _trigger_def() -> dict:
             "type": "object",
             "description": "Tauro's spelling: {type: processing_time, interval: '10 seconds'}",
             "properties": {
-                "type": {"enum": sorted(rules.TRIGGER_SPELLINGS)},
+                "type": {"enum": sorted(values.TRIGGER_SPELLINGS)},
                 "interval": _interval(),
             },
             "required": ["type"],
@@ -258,7 +257,7 @@ def _watermark_def() -> dict:
 
 
 def _defs() -> dict:
-    defs: dict[str, Any] = {kind: entry_schema(kind) for kind in rules.ENTRY_KEYS}
+    defs: dict[str, Any] = {kind: entry_schema(kind) for kind in keys.KEY_TABLE}
     defs["trigger"] = _trigger_def()
     defs["schema"] = _schema_def()
     defs["watermark"] = _watermark_def()

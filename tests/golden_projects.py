@@ -22,8 +22,11 @@ def golden_projects() -> dict[str, Path]:
 
 
 def generated_files(name: str, root: Path) -> dict[str, str]:
-    """{relative golden path: source} for every pipeline of a project (base env)."""
+    """{relative golden path: text} of every pipeline's job and manifest (base env)."""
     project, report = load_and_validate(root, "base")
     assert project is not None, "\n".join(d.render() for d in report.errors)
-    jobs = generate(project, sorted(project.pipelines))
-    return {f"{name}/{job.pipeline}.py": job.source for job in jobs}
+    files = {}
+    for job in generate(project, sorted(project.pipelines)):
+        files[f"{name}/{job.pipeline}.py"] = job.source
+        files[f"{name}/{job.pipeline}.manifest.json"] = job.manifest
+    return files

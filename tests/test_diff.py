@@ -8,6 +8,7 @@ compares the manifests. The expected findings are exact: (verdict, rule, query) 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -18,7 +19,7 @@ from harness import tauro_gen
 
 from tauro_gen.diff import RULES, diff_manifests, render_text
 from tauro_gen.generate import generate, load_and_validate
-from tauro_gen.manifest import manifest_of, to_json
+from tauro_gen.manifest import ForeachBatch, Manifest, from_json, to_json, to_plain
 
 SHOP = Path(__file__).resolve().parent / "diff_cases" / "shop"
 
@@ -49,11 +50,12 @@ def both(*edits):
     return apply
 
 
-def manifests(root: Path) -> dict[str, dict]:
+def manifests(root: Path) -> dict[str, Manifest]:
+    """The manifests of a project's jobs, read back from the JSON build/ would get."""
     project, report = load_and_validate(root, "base")
     assert project is not None, "\n".join(d.render() for d in report.errors)
     return {
-        job.pipeline: json.loads(to_json(manifest_of(job.plan, job.source)))
+        job.pipeline: from_json(job.manifest, job.path)
         for job in generate(project, sorted(project.pipelines))
     }
 
@@ -528,21 +530,28 @@ def test_node_parameters_are_read_into_operator_keys(tmp_path):
     assert "F.window('ordered_at', '2 hours'), 'country'" in found[0].message
 
 
+def with_sink(manifest: Manifest, name: str, **changes) -> Manifest:
+    sinks = tuple(
+        dataclasses.replace(s, **changes) if s.name == name else s for s in manifest.sinks
+    )
+    return dataclasses.replace(manifest, sinks=sinks)
+
+
 def test_memory_sink_rename_and_foreach_code(base_manifests):
     """Rules whose sinks the shop project does not have, on edited manifests."""
-    old = json.loads(json.dumps(base_manifests["shop"]))
-    new = json.loads(json.dumps(old))
-    for manifest in (old, new):
-        sink = next(s for s in manifest["sinks"] if s["name"] == "clean_clicks")
-        sink["format"] = "memory"
-    sink["query_name"] = "clicks_table"
-    sink["foreach_batch"] = {"function": "write_batch", "code_sha256": "1"}
+    old = with_sink(base_manifests["shop"], "clean_clicks", format="memory")
+    new = with_sink(
+        old,
+        "clean_clicks",
+        query_name="clicks_table",
+        foreach_batch=ForeachBatch(function="write_batch", code_sha256="1"),
+    )
     got = {(f.verdict, f.rule) for f in diff_manifests(old, new)}
     assert got == {("unsafe", "query-name-memory"), ("review", "sink-foreach-code")}
 
 
 def test_stateful_operators_are_read_from_the_code(base_manifests):
-    sinks = {s["name"]: s for s in base_manifests["shop"]["sinks"]}
+    sinks = {s["name"]: s for s in to_plain(base_manifests["shop"])["sinks"]}
     assert sinks["revenue"]["stateful_operators"] == [
         {
             "node": "revenue_by_country",
@@ -570,4 +579,4 @@ def test_manifest_is_deterministic_and_holds_no_secret(tmp_path, monkeypatch):
     text = to_json(first["shop"])
     assert "broker-secret-host" not in text
     assert "${env:KAFKA_BROKERS}" in text
-    assert first["shop"]["env_vars"] == ["KAFKA_BROKERS"]
+    assert first["shop"].env_vars == ("KAFKA_BROKERS",)

@@ -1,123 +1,213 @@
-"""`format_source` must give exactly `black.format_str`'s bytes: users run `black --check` on
-what we write. The chunked formatter reuses black's work across statements and files (by
-exact text, by shape, and by splitting a shape's lines with other widths in their leaves), so
-these tests format families of sources that share shapes but not widths, in one formatter,
-and compare every result with black. `bench/check_format.py` does the same on a far larger
-corpus (run it after changing format.py or upgrading black)."""
+"""`format_job` must give exactly `black.format_str`'s bytes for the whole file: users run
+`black --check` on what we write. It formats a job a top-level statement at a time and reuses
+black's output for statements it has seen (tauro_gen/format.py says why that is exact), so
+these tests format many jobs in one formatter, as a build does, and compare every one with
+black. `bench/check_format.py` does the same on a far larger corpus."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import random
 import re
 import sys
-import sysconfig
 from pathlib import Path
 
 import black
 import pytest
+from golden_projects import golden_projects
 from harness import REPO
 
 from tauro_gen import format as fmt
+from tauro_gen.generate import load_and_validate
+from tauro_gen.plan import job_path, plan_job
+from tauro_gen.render import render_job
 
 sys.path.insert(0, str(REPO / "bench"))
-from make_project import write_project  # noqa: E402
-
-from tauro_gen.generate import load_and_validate  # noqa: E402
-from tauro_gen.plan import job_path, plan_job  # noqa: E402
-from tauro_gen.render import render_job  # noqa: E402
-
-# Each family is formatted with names of every length from 1 to 60 characters, so the
-# same shapes come back with widths on both sides of black's 88 columns.
-FAMILIES = {
-    # black's "second opinion": wrap the right-hand side in parentheses rather than split
-    # the call (the split replaces the line's leaves in the tree with copies)
-    "assignment": "def run(spark):\n    {n}_dims = read_{n}_dims(spark)\n    {n}_in = read_{n}_in(spark, {n}_dims)\n",
-    "chain": 'def read(spark):\n    return spark.readStream.format("csv").option("path", "{n}").schema({N}_SCHEMA).load("{n}/in")\n',
-    "call_args": "x = {n}(alpha, beta, {n}_gamma, delta=[1, 2, 3], epsilon={{'k': {n}}})\n",
-    "magic_comma": "result = {n}(\n    first,\n)\nother = [{n}, {n}_b,]\n",
-    "def_header": "def {n}(spark: SparkSession, stop: StopRequest, available_now: bool, extra_{n}: int = 1) -> int:\n    return 1\n",
-    "docstring": 'def f():\n    """Input \'{n}\': stream of csv files in data/{n}/in/, a long first line of text."""\n    return 1\n',
-    "multiline_docstring": 'def f():\n    """Summary.\n\n    Details about {n} that run on for a while {n}."""\n    return 1\n',
-    "module_docstring": '"""Streaming job for pipeline \'{n}\' (env: base).\n\nRun:\n    spark-submit build/{n}.py\n"""\n\nimport os\n',
-    "comment_in_brackets": "values = [\n    {n},  # the first one\n    {n}_second,\n]\n",
-    "return_tuple": "def f():\n    return {n}_left, {n}_right, call({n})\n",
-    "subscript": 'x = table[{n}_key][{n}]["column_{n}"] + other_{n}[index_{n}]\n',
-    "decorated": "@decorator({n})\ndef f():\n    pass\n\n\n@other\nclass {N}:\n    x = {n}\n",
-}
+from check_format import random_source  # noqa: E402
+from make_project import write_hostile_project, write_project  # noqa: E402
 
 
-def _name(length: int) -> str:
-    return ("spark_job_name_" * 5)[:length].rstrip("_") or "x"
-
-
-@pytest.mark.parametrize("family", sorted(FAMILIES))
-def test_a_family_of_widths_formats_as_black_does(family):
-    formatter = fmt._ChunkFormatter()
-    for length in range(1, 61):
-        name = _name(length)
-        source = FAMILIES[family].replace("{n}", name).replace("{N}", name.upper())
-        source = source.replace("{{", "{").replace("}}", "}")
-        assert formatter.format(source) == black.format_str(source, mode=fmt.MODE), (
-            family,
-            length,
-        )
-
-
-def _rendered_jobs(root: Path) -> list[str]:
+def rendered_jobs(root: Path) -> list[tuple[str, str]]:
+    """(pipeline, rendered text not yet formatted) of every pipeline of a project."""
     project, report = load_and_validate(root, "base")
     assert project is not None, [d.render() for d in report.errors]
     return [
-        render_job(plan_job(project, name, job_path(name, "base")))
+        (name, render_job(plan_job(project, name, job_path(name, "base"))))
         for name in sorted(project.pipelines)
     ]
 
 
-def test_generated_jobs_format_as_black_does(tmp_path):
-    """Jobs of a synthetic project: every pipeline kind, names of many lengths."""
+def black_whole(text: str) -> str:
+    return black.format_str(text, mode=black.Mode())
+
+
+@pytest.fixture(scope="module")
+def golden_jobs() -> list[tuple[str, str]]:
+    return [
+        (f"{project}/{name}", text)
+        for project, root in golden_projects().items()
+        for name, text in rendered_jobs(root)
+    ]
+
+
+def test_every_golden_job_formats_as_black_does(golden_jobs):
     formatter = fmt._ChunkFormatter()
-    for source in _rendered_jobs(write_project(tmp_path / "p", 60)):
-        assert formatter.format(source) == black.format_str(source, mode=fmt.MODE)
-    assert formatter.stats["substituted"] > 0  # the line-split path was exercised
+    for name, text in golden_jobs:
+        assert formatter.format([fmt.Part(text)]) == black_whole(text), name
+    assert formatter.whole_files == 0  # every one was formatted in chunks
+    assert formatter.calls == len(golden_jobs)  # one call to black per job
 
 
-def _site_files(count: int) -> list[str]:
-    site = Path(sysconfig.get_paths()["purelib"])
-    files = sorted(p for p in site.rglob("*.py") if 500 < p.stat().st_size < 12_000)
-    random.Random(11).shuffle(files)
-    texts = []
-    for path in files:
-        try:
-            text = path.read_text(encoding="utf-8")
-            compile(text, str(path), "exec")
-            black.format_str(text, mode=fmt.MODE)
-        except Exception:  # noqa: BLE001 — not Python black formats: not a test case
-            continue
-        texts.append(text)
-        if len(texts) == count:
-            return texts
-    return texts
-
-
-def test_real_world_code_formats_as_black_does():
-    """Third-party code (what users' node code looks like), as it is and with its local names
-    lengthened, so cached shapes meet other widths."""
+def test_generated_jobs_format_as_black_does(tmp_path, monkeypatch):
+    """Every source and sink kind with awkward names and strings, and a synthetic project
+    whose pipelines share node modules and have names of many lengths."""
+    hostile = rendered_jobs(write_hostile_project(tmp_path / "hostile"))
+    synthetic = rendered_jobs(write_project(tmp_path / "synthetic", 40))
+    expected = {text: black_whole(text) for _, text in hostile + synthetic}
     formatter = fmt._ChunkFormatter()
-    for text in _site_files(40):
-        longer = re.sub(r"\b([a-z][a-z0-9]*_[a-z0-9_]+)\b", r"\1_xyz", text)
-        for source in (text, longer):
-            assert formatter.format(source) == black.format_str(source, mode=fmt.MODE)
-
-
-def test_the_second_pass_gets_the_chunks_split_would_cut():
-    """The first pass hands its output to the second already cut into statements; the cut
-    must be the one `_split` makes of that output, blank lines and comments included."""
+    for name, text in hostile:
+        assert formatter.format([fmt.Part(text)]) == expected[text], name
+    assert formatter.whole_files == 0
+    calls = record_black_calls(monkeypatch)
     formatter = fmt._ChunkFormatter()
-    sources = [*_site_files(40), *_rendered_jobs(REPO)]
-    for source in sources:
-        if fmt._unsupported(source):
-            continue
-        try:
-            once, printed = formatter._format_once(fmt._split(source))
-        except fmt._Fallback:
-            continue
-        assert printed == fmt._split(once)
+    for name, text in synthetic:
+        assert formatter.format([fmt.Part(text)]) == expected[text], name
+    assert formatter.whole_files == 0
+    # Node code shared by pipelines, and the scaffolding, went through black once.
+    assert len(calls) == len(synthetic)
+    assert sum("def in_eur(" in call for call in calls) == 1
+    assert sum("def run_until_stopped(" in call for call in calls) == 1
+
+
+def record_black_calls(monkeypatch) -> list[str]:
+    """The texts black.format_str is called with from now on."""
+    calls: list[str] = []
+    real = black.format_str
+
+    def recording(text: str, *, mode: black.Mode) -> str:
+        calls.append(text)
+        return real(text, mode=mode)
+
+    monkeypatch.setattr(black, "format_str", recording)
+    return calls
+
+
+def test_what_was_formatted_once_is_not_formatted_again(golden_jobs):
+    formatter = fmt._ChunkFormatter()
+    first = [formatter.format([fmt.Part(text)]) for _, text in golden_jobs]
+    calls = formatter.calls
+    assert [formatter.format([fmt.Part(text)]) for _, text in golden_jobs] == first
+    assert formatter.calls == calls
+
+
+def test_node_code_that_narrows_the_target_versions_narrows_the_whole_file():
+    """A `match` statement (Python 3.10+) in one function makes black wrap a long `with` of
+    another function in parentheses (3.9+); alone, black cannot."""
+    header = '"""Job."""\n\nfrom __future__ import annotations\n\nPIPELINE = "p"\n'
+    with_statement = (
+        "\n\ndef copy(source, target):\n"
+        "    with open(source) as first_handle_with_a_long_name, open(target) as second_handle_here:\n"
+        "        second_handle_here.write(first_handle_with_a_long_name.read())\n"
+    )
+    match_statement = (
+        "\n\ndef kind(value):\n    match value:\n        case 1:\n            return 'one'\n"
+    )
+    formatter = fmt._ChunkFormatter()
+    alone = formatter.format([fmt.Part(header + with_statement)])
+    assert alone == black_whole(header + with_statement)
+    assert "    with (\n" not in alone
+    for text in (header + with_statement + match_statement, header + match_statement):
+        narrowed = formatter.format([fmt.Part(text)])
+        assert narrowed == black_whole(text)
+    assert "    with (\n" in formatter.format([fmt.Part(header + with_statement + match_statement)])
+    assert formatter.whole_files == 0
+
+
+def test_a_formatted_part_is_copied_as_it_is(golden_jobs, monkeypatch):
+    """Runtime code stored black-formatted goes into a job without black: the job's text is
+    what black makes of the parts joined."""
+    cases = []
+    for name, text in golden_jobs:
+        at = text.find("\n\n\nclass StopRequest:\n")
+        if at >= 0:  # a streaming job: the scaffolding from StopRequest on plays the runtime
+            whole = black_whole(text)
+            runtime = whole[whole.index("\n\n\nclass StopRequest:\n") + 3 :]
+            cases.append((name, text[: at + 3], runtime, black_whole(text[: at + 3] + runtime)))
+    assert len(cases) >= 10
+    calls = record_black_calls(monkeypatch)
+    formatter = fmt._ChunkFormatter()
+    for name, head, runtime, expected in cases:
+        assembled = formatter.format([fmt.Part(head), fmt.Part(runtime, formatted=True)])
+        assert assembled == expected, name
+    assert not any("class StopRequest" in call for call in calls)
+    assert formatter.whole_files == 0
+
+
+def test_random_files_format_as_black_does():
+    """Files of the statements black treats differently around blank lines, in random
+    order with random blank lines between them (bench/check_format.py)."""
+    rng = random.Random(7)
+    formatter = fmt._ChunkFormatter()
+    for _ in range(400):
+        text = random_source(rng)
+        assert formatter.format([fmt.Part(text)]) == black_whole(text), text
+    assert formatter.whole_files < 60  # only files ending in a comment are formatted whole
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"""Job."""\n\nfrom __future__ import annotations\n\n\n# fmt: off\nX = [1,\n  2]\n',
+        '"""Job."""\n\nfrom __future__ import annotations\n\n\ndef f():\n\treturn 1\n',
+        '"""Job."""\r\n\r\nfrom __future__ import annotations\r\n\r\n\r\ndef f():\r\n    return 1\r\n',
+        '"""No future import."""\n\n\ndef f(*args, **kwargs):\n    return 1\n',
+        '"""Job."""\n\nfrom __future__ import annotations\n\n\ndef f():\n    return 1\n# last\n',
+    ],
+    ids=["fmt-off", "tab", "crlf", "no-future-import", "trailing-comment"],
+)
+def test_what_chunks_do_not_reproduce_black_formats_whole(text):
+    formatter = fmt._ChunkFormatter()
+    assert formatter.format([fmt.Part(text)]) == black_whole(text)
+    assert formatter.whole_files == 1
+
+
+def test_black_is_pinned_to_the_version_the_tests_run():
+    """The black version is part of every job's bytes and of its manifest's fingerprint:
+    pyproject.toml allows exactly one, the one tested here."""
+    (pin,) = re.findall(r'^\s*"(black\b[^"]*)"', (REPO / "pyproject.toml").read_text(), re.M)
+    assert re.fullmatch(r"black==[0-9.]+", pin), pin
+    assert importlib.metadata.version("black") == pin.split("==")[1]
+
+
+RUNTIME_MODULES = sorted((REPO / "tauro_gen" / "runtime").glob("*.py"))
+
+
+@pytest.mark.skipif(not RUNTIME_MODULES, reason="no tauro_gen/runtime/ modules yet")
+@pytest.mark.parametrize("path", RUNTIME_MODULES, ids=[p.name for p in RUNTIME_MODULES])
+def test_runtime_code_is_stored_black_formatted(path):
+    text = path.read_text()
+    assert black_whole(text) == text, f"{path.name}: run black with its default settings on it"
+
+
+def test_formatted_parts_join_wherever_black_would_start_a_block(golden_jobs):
+    """A formatted part between two parts to format, with the blank lines on either side of
+    it in one part or the other; and one that does not start where black starts a block."""
+    name, text = golden_jobs[0]
+    whole = black_whole(text)
+    at = whole.index("\n\n\ndef build_spark_session(")
+    end = whole.index("\n\n\n", at + 3)
+    middle = whole[at + 3 : end + 1]
+    head, tail = text[: text.index("\n\n\ndef build_spark_session(")], whole[end + 1 :]
+    formatter = fmt._ChunkFormatter()
+    for parts in (
+        [(head + "\n\n\n", False), (middle, True), (tail, False)],
+        [(head + "\n", False), ("\n\n" + middle + "\n\n", True), (tail.lstrip("\n"), False)],
+    ):
+        joined = "".join(t for t, _ in parts)
+        assert formatter.format([fmt.Part(*p) for p in parts]) == black_whole(joined), name
+    assert formatter.whole_files == 0
+    glued = [(head + "\n", False), (middle, True), (tail, False)]  # no blank line before it
+    assert formatter.format([fmt.Part(*p) for p in glued]) == black_whole(
+        head + "\n" + middle + tail
+    )
+    assert formatter.whole_files == 1

@@ -1,4 +1,5 @@
-"""Generated jobs compared byte for byte with reviewed golden files, and checked as code."""
+"""Generated jobs and their manifests compared byte for byte with reviewed golden files, and
+the jobs checked as code."""
 
 from __future__ import annotations
 
@@ -29,7 +30,11 @@ def test_generated_job_matches_golden_file(relative, source):
 
 def test_no_stale_golden_files():
     expected = {relative for relative, _ in CASES}
-    present = {p.relative_to(GOLDEN).as_posix() for p in GOLDEN.rglob("*.py")}
+    present = {
+        p.relative_to(GOLDEN).as_posix()
+        for pattern in ("*.py", "*.manifest.json")
+        for p in GOLDEN.rglob(pattern)
+    }
     assert present == expected
 
 
@@ -73,7 +78,8 @@ def test_golden_jobs_are_black_formatted():
 
 
 def test_committed_example_build_is_current():
-    """The repository's build/ is what a user commits: it must match the generator."""
+    """The repository's build/ is what a user commits: it must match the generator (jobs and
+    manifests)."""
     for relative, source in generated_files("tutorial", REPO).items():
         committed = REPO / "build" / relative.split("/", 1)[1]
         assert committed.read_text() == source, "build/ is stale: run tauro-gen build --all"

@@ -9,8 +9,8 @@ import pytest
 import yaml
 from harness import PROJECTS, REPO, tauro_gen
 
-from tauro_gen import validate
 from tauro_gen.jsonschema import FILE_NAMES, all_schemas, file_schema
+from tauro_gen.validate import keys
 
 jsonschema = pytest.importorskip("jsonschema")
 
@@ -72,10 +72,10 @@ def test_derived_from_the_key_tables():
     """Every key, alias and allowed value validate knows, and nothing else."""
     for file, kind in KIND.items():
         entry = file_schema(file)["$defs"][kind]
-        expected = set(validate.ENTRY_KEYS[kind]) | set(validate.ALIASES.get(kind, {}))
+        expected = set(keys.KEY_TABLE[kind]) | set(keys.ALIASES.get(kind, {}))
         assert set(entry["properties"]) == expected
         assert entry["additionalProperties"] is False
-        for key, spec in validate.ENTRY_KEYS[kind].items():
+        for key, spec in keys.KEY_TABLE[kind].items():
             if spec.kind == "enum":
                 assert entry["properties"][key]["anyOf"][0]["enum"] == list(spec.choices)
     known = {
@@ -90,7 +90,7 @@ def test_derived_from_the_key_tables():
         "schema",
         "watermark",
     }
-    kinds = {spec.kind for table in validate.ENTRY_KEYS.values() for spec in table.values()}
+    kinds = {spec.kind for table in keys.KEY_TABLE.values() for spec in table.values()}
     assert kinds <= known, f"teach jsonschema.py the new key kind(s) {kinds - known}"
 
 

@@ -14,13 +14,9 @@ from tauro_gen.diagnostics import Location, Report, did_you_mean, one_line
 from tauro_gen.generate import load_and_validate
 from tauro_gen.load import load_project
 from tauro_gen.model import Trigger, Watermark
-from tauro_gen.validate import (
-    ALIASES,
-    DEPRECATED,
-    ENTRY_KEYS,
-    interval_problem,
-    is_secret_key,
-)
+from tauro_gen.validate.keys import ALIASES, DEPRECATED, KEY_TABLE
+from tauro_gen.validate.secrets import is_secret_key
+from tauro_gen.validate.values import interval_problem
 
 NODE_CODE = """\
 def clean(df):
@@ -342,8 +338,8 @@ def test_inline_block_diagnostics_point_into_the_node(tmp_path):
 def test_key_tables_are_consistent():
     for kind, aliases in ALIASES.items():
         for alias, canonical in aliases.items():
-            assert canonical in ENTRY_KEYS[kind], (kind, alias)
-            assert alias not in ENTRY_KEYS[kind], (kind, alias)
+            assert canonical in KEY_TABLE[kind], (kind, alias)
+            assert alias not in KEY_TABLE[kind], (kind, alias)
     for kind, alias in DEPRECATED:
         assert alias in ALIASES[kind]
 

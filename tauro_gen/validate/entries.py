@@ -1,0 +1,377 @@
+"""The typed entries: inputs, outputs, nodes (with Tauro's inline inputs, outputs and streaming
+blocks), pipelines and the global settings, each read through the key table. An entry with a
+mistake is reported and left out, so what refers to it is not reported a second time."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..diagnostics import Location
+from ..model import InputSpec, NodeSpec, OutputSpec, PipelineSpec
+from .connectors import check_location
+from .context import INVALID, SECTION_OF, Context, describe
+from .keys import ALIASES, WIRING_KEYS, Key, read_entry, read_value
+
+# Names become file names (build/<pipeline>.py), query names and Python identifiers.
+SAFE_NAME = re.compile(r"^\w[\w.\-]*$")
+MAX_NAME = 100
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The global settings with a meaning of their own."""
+
+    checkpoint_root: str
+    spark_conf: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Entries:
+    """Every entry of the project that reads without a mistake."""
+
+    inputs: dict[str, InputSpec]
+    outputs: dict[str, OutputSpec]
+    nodes: dict[str, NodeSpec]
+    pipelines: dict[str, PipelineSpec]
+    settings: Settings
+    # Nodes with a wrong key that decides their wiring (WIRING_KEYS): reported, never wired.
+    unwired: frozenset[str]
+    # The inputs and outputs the project's files define, valid or not, without those written
+    # inline in a node (they belong to it): implied wiring picks "the" input or output here.
+    declared_inputs: tuple[str, ...]
+    declared_outputs: tuple[str, ...]
+
+
+def check_names(ctx: Context) -> None:
+    """Names become file names, query names and Python identifiers: keep them plain (TG212)."""
+    for kind, section in SECTION_OF.items():
+        for name in ctx.raw.sections[section]:
+            _check_name(ctx, kind, str(name), ctx.at(section, name))
+    seen: dict[str, str] = {}
+    for name in ctx.raw.sections["pipelines"]:
+        other = seen.setdefault(str(name).lower(), str(name))
+        if other != name:
+            ctx.report.error(
+                "TG212",
+                ctx.at("pipelines", name),
+                f"pipeline names '{other}' and '{name}' differ only in case",
+                "their jobs build/<name>.py would be one file on macOS and Windows; rename one",
+            )
+
+
+def _check_name(ctx: Context, kind: str, name: str, where: Location) -> None:
+    problem = None
+    if not name.strip():
+        problem = "is empty"
+    elif len(name) > MAX_NAME:
+        problem = f"is longer than {MAX_NAME} characters"
+    elif not SAFE_NAME.match(name):
+        bad = sorted({c for c in name if not (c.isalnum() or c in "_.-")})
+        shown = ", ".join(repr(c) for c in bad[:5])
+        problem = f"contains {shown}" if bad else "must start with a letter, digit or '_'"
+    if problem:
+        ctx.report.error(
+            "TG212",
+            where,
+            f"{kind} name {name!r} {problem}",
+            f"use letters, digits, '_', '-' and '.', e.g. '{_safe_name(name)[:MAX_NAME]}'"
+            f" (the name becomes a file name and a Python identifier)",
+        )
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^\w.\-]+", "_", name).strip("_.-") or "my_name"
+
+
+def read_entries(ctx: Context) -> Entries:
+    inline: set[str] = set()
+    inputs = _read_all(ctx, "input", _input_spec)
+    outputs = _read_all(ctx, "output", _output_spec)
+    nodes = _read_nodes(ctx, inputs, outputs, inline)
+    unwired = frozenset(
+        name
+        for name in nodes
+        if ctx.invalid_keys("node", name) & WIRING_KEYS or ctx.invalid_keys("streaming", name)
+    )
+    pipelines = _read_pipelines(ctx)
+    settings = _read_settings(ctx)
+    sections = ctx.raw.sections
+    return Entries(
+        inputs=inputs,
+        outputs=outputs,
+        nodes=nodes,
+        pipelines=pipelines,
+        settings=settings,
+        unwired=unwired,
+        declared_inputs=tuple(sorted(n for n in sections["inputs"] if n not in inline)),
+        declared_outputs=tuple(sorted(n for n in sections["outputs"] if n not in inline)),
+    )
+
+
+def _read_all(ctx: Context, kind: str, read_one) -> dict:
+    specs = {}
+    for name, data in ctx.raw.sections[SECTION_OF[kind]].items():
+        spec = read_one(ctx, name, data)
+        if spec is not None:
+            specs[name] = spec
+    return specs
+
+
+def _input_spec(
+    ctx: Context, name: str, data: Any, default_streaming: bool = False
+) -> InputSpec | None:
+    def build(entry: dict) -> InputSpec:
+        return InputSpec(
+            name=name,
+            format=entry["format"],
+            location=ctx.at("inputs", name),
+            path=entry.get("path"),
+            table=entry.get("table"),
+            streaming=entry.get("streaming", default_streaming),
+            options=entry.get("options", {}),
+            schema=entry.get("schema"),
+            watermark=entry.get("watermark"),
+            value_format=entry.get("value_format"),
+            description=entry.get("description", ""),
+        )
+
+    return _source_or_sink(ctx, "input", name, data, build)
+
+
+def _output_spec(ctx: Context, name: str, data: Any) -> OutputSpec | None:
+    def build(entry: dict) -> OutputSpec:
+        mode = entry.get("mode")
+        return OutputSpec(
+            name=name,
+            format=entry["format"],
+            location=ctx.at("outputs", name),
+            path=entry.get("path"),
+            table=entry.get("table"),
+            streaming=entry.get("streaming"),
+            mode="error" if mode == "errorifexists" else mode,
+            output_mode=entry.get("output_mode"),
+            partition_by=entry.get("partition_by", []),
+            options=entry.get("options", {}),
+            checkpoint=entry.get("checkpoint"),
+            trigger=entry.get("trigger"),
+            query_name=entry.get("query_name"),
+            foreach_batch=entry.get("foreach_batch"),
+            key_column=entry.get("key_column"),
+            description=entry.get("description", ""),
+        )
+
+    return _source_or_sink(ctx, "output", name, data, build)
+
+
+def _source_or_sink(ctx: Context, kind: str, name: str, data: Any, build):
+    """An input or output read through the key table, built by `build(entry)` and its location
+    checked; None when any of that was reported: it is left out, so that what reads or writes
+    it is not reported again."""
+    errors = ctx.report.error_count
+    entry = read_entry(ctx, kind, name, data)
+    if entry is None or "format" not in entry:
+        return None
+    spec = build(entry)
+    check_location(ctx, kind, spec, (SECTION_OF[kind], name))
+    if ctx.invalid_keys(kind, name) or ctx.report.error_count > errors:
+        return None
+    return spec
+
+
+# --------------------------------------------------------------------------------------------
+# Nodes, and Tauro's inline streaming nodes
+# --------------------------------------------------------------------------------------------
+
+
+def _read_nodes(ctx: Context, inputs: dict, outputs: dict, inline: set[str]) -> dict:
+    """The nodes; an inline `input:`/`output:` becomes an entry of `inputs`/`outputs` (its name
+    added to `inline`), and a `streaming:` block is applied to it."""
+    nodes = {}
+    for name, data in list(ctx.raw.sections["nodes"].items()):
+        entry = read_entry(ctx, "node", name, data)
+        if entry is None:
+            continue
+        streaming = None
+        ctx.labels[("streaming", name)] = f"node '{name}': streaming"
+        if "streaming" in entry:
+            streaming = read_entry(
+                ctx, "streaming", name, entry["streaming"], path=("nodes", name, "streaming")
+            )
+        if "function" not in entry:
+            continue
+        node = NodeSpec(
+            name=name,
+            function=entry["function"],
+            location=ctx.at("nodes", name),
+            dependencies=entry.get("dependencies", []),
+            params=entry.get("params", {}),
+            description=entry.get("description", ""),
+        )
+        node.module = entry.get("module")
+        inline_of: dict[str, str | None] = {}  # "input"/"output" -> its inline entry's name
+        for key in ("input", "output"):
+            value = entry.get(key)
+            if isinstance(value, dict):
+                synthetic = _inline_entry(ctx, name, key, value, inputs, outputs, inline)
+                value = [synthetic] if synthetic else None
+                inline_of[key] = synthetic
+                if synthetic is None:
+                    ctx.mark_invalid("node", name, key)
+            setattr(node, f"{key}s", value)
+        if streaming:
+            _apply_streaming_block(ctx, name, streaming, inline_of, inputs, outputs)
+        nodes[name] = node
+    return nodes
+
+
+def _inline_entry(
+    ctx: Context, node: str, key: str, data: dict, inputs, outputs, inline: set[str]
+) -> str | None:
+    """Tauro's inline streaming node: `input: {format: kafka, ...}` becomes a named entry."""
+    kind = "input" if key == "input" else "output"
+    synthetic = f"{node}_{kind}"
+    section = SECTION_OF[kind]
+    raw = ctx.raw
+    if synthetic in raw.sections[section]:
+        ctx.report.error(
+            "TG409",
+            ctx.at("nodes", node, key),
+            f"node '{node}': its inline {kind} would be named '{synthetic}', "
+            f"but {kind} '{synthetic}' is already defined",
+            f"rename {kind} '{synthetic}', or define this {kind} in the {section} file",
+        )
+        return None
+    # Make the inline block addressable like a top-level entry, for located diagnostics.
+    for table in (raw.key_locs, raw.value_locs):
+        for path, loc in list(table.items()):
+            if path[:3] == ("nodes", node, key):
+                table[(section, synthetic) + path[3:]] = loc
+    raw.sections[section][synthetic] = data
+    ctx.labels[(kind, synthetic)] = f"node '{node}': inline {kind}"
+    inline.add(synthetic)
+    if kind == "input":
+        # Tauro's inline nodes are streaming nodes: their source streams unless told not to.
+        spec = _input_spec(ctx, synthetic, data, default_streaming=True)
+        if spec is not None:
+            inputs[synthetic] = spec
+    else:
+        spec = _output_spec(ctx, synthetic, data)
+        if spec is not None:
+            outputs[synthetic] = spec
+    return synthetic
+
+
+def _apply_streaming_block(
+    ctx: Context, node: str, block: dict, inline_of: dict, inputs, outputs
+) -> None:
+    """`streaming: {...}` settles the inline output's query settings and the input's
+    watermark; it has nothing to apply to when they are not inline."""
+    raw = ctx.raw
+    for key, value in block.items():
+        target_kind = "input" if key == "watermark" else "output"
+        synthetic = inline_of.get(target_kind)
+        where = ctx.at("nodes", node, "streaming", key)
+        if synthetic is None:
+            ctx.report.warning(
+                "TG213",
+                where,
+                f"node '{node}': streaming.{key} has no effect: the node's {target_kind} "
+                "is not defined inline",
+                f"set '{key}' on the {target_kind} entry itself",
+            )
+            continue
+        section = SECTION_OF[target_kind]
+        spec = (inputs if target_kind == "input" else outputs).get(synthetic)
+        written = raw.sections[section][synthetic]
+        spelled = [k for k in written if ALIASES[target_kind].get(str(k), str(k)) == key]
+        if key == "options" and spelled and isinstance(written[spelled[0]], dict):
+            # Writer options merge; only the same option in both places is ambiguous.
+            spelled = sorted(set(map(str, value)) & set(map(str, written[spelled[0]])))
+        if spelled:
+            ctx.report.error(
+                "TG207",
+                where,
+                f"node '{node}': "
+                + (f"option(s) {', '.join(spelled)}" if key == "options" else f"'{key}'")
+                + f" set both in streaming: and in the inline {target_kind}",
+                "keep one of them",
+            )
+            continue
+        for table in (raw.key_locs, raw.value_locs):
+            for path, loc in list(table.items()):
+                if path[:4] == ("nodes", node, "streaming", key):
+                    table[(section, synthetic, key) + path[4:]] = loc
+        if spec is None:
+            continue
+        if key == "options":
+            spec.options = {**spec.options, **value}
+        else:
+            setattr(spec, key, value)
+
+
+# --------------------------------------------------------------------------------------------
+# Pipelines and global settings
+# --------------------------------------------------------------------------------------------
+
+
+def _read_pipelines(ctx: Context) -> dict[str, PipelineSpec]:
+    raw = ctx.raw
+    pipelines = {}
+    for name, data in raw.sections["pipelines"].items():
+        entry = read_entry(ctx, "pipeline", name, data)
+        if entry is None or "nodes" not in entry:
+            continue
+        if not entry["nodes"]:
+            ctx.report.error(
+                "TG411",
+                ctx.at("pipelines", name, "nodes", value=True),
+                f"pipeline '{name}' has no nodes",
+                "list at least one node: nodes: [my_node]",
+            )
+            continue
+        pipelines[name] = PipelineSpec(
+            name=name,
+            nodes=entry["nodes"],
+            location=ctx.at("pipelines", name),
+            type=entry.get("type"),
+            description=entry.get("description", ""),
+            spark_conf=entry.get("spark_conf", {}),
+            trigger=entry.get("trigger"),
+        )
+    if not raw.sections["pipelines"] and "pipelines" in raw.section_files:
+        ctx.report.warning(
+            "TG415",
+            Location(raw.section_files["pipelines"], 1, 1),
+            "no pipelines are defined: there is nothing to build",
+            "add one, e.g. `my_pipeline: {nodes: [my_node]}`",
+        )
+    return pipelines
+
+
+def _read_settings(ctx: Context) -> Settings:
+    raw = ctx.raw
+    settings = raw.global_settings if isinstance(raw.global_settings, dict) else {}
+    root = settings.get("checkpoint_root", "checkpoints")
+    if not isinstance(root, str) or not root.strip():
+        ctx.report.error(
+            "TG202",
+            ctx.at("global_settings", "checkpoint_root", value=True),
+            f"global setting 'checkpoint_root' must be a folder path, got {describe(root)}",
+            "e.g. checkpoint_root: checkpoints",
+        )
+        root = "checkpoints"
+    checkpoint_root = root.rstrip("/") or "checkpoints"
+    spark_conf = settings.get("spark_conf")
+    if spark_conf is None:
+        return Settings(checkpoint_root, {})
+    checked = read_value(
+        ctx,
+        "global settings",
+        ("global_settings", "spark_conf"),
+        "spark_conf",
+        Key("options"),
+        spark_conf,
+    )
+    return Settings(checkpoint_root, {} if checked is INVALID else checked)
