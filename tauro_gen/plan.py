@@ -507,6 +507,13 @@ def _source(project: Project, pipeline: ResolvedPipeline, spec: InputSpec, namer
         reader_schema = Name(schema_const)
     else:
         reader_schema = None  # Kafka's own columns; its value is parsed with the schema
+    create_dir = bool(
+        spec.streaming
+        and file_based
+        and spec.path
+        and _is_local_path(spec.path)
+        and "${" not in spec.path
+    )
     if spec.table:
         load_method, load_args = "table", (_value(spec.table),)
     else:
@@ -526,13 +533,7 @@ def _source(project: Project, pipeline: ResolvedPipeline, spec: InputSpec, namer
         schema_store=(
             f"{project.checkpoint_root}/{pipeline.spec.name}/_schemas/{spec.name}" if pin else None
         ),
-        create_dir=bool(
-            spec.streaming
-            and file_based
-            and spec.path
-            and _is_local_path(spec.path)
-            and "${" not in spec.path
-        ),
+        create_dir=create_dir,
         watermark=spec.watermark,
         kafka_json=kafka_json,
         summary=spec.description or _source_summary(spec, kind, file_based, where),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from functools import lru_cache
+from typing import NamedTuple
 
 import jinja2
 
@@ -99,7 +100,22 @@ def _template() -> jinja2.Template:
     return env.get_template(jobcode.template_path().name)
 
 
-def render_job(plan: JobPlan) -> str:
+class Piece(NamedTuple):
+    """A piece of a rendered job; `formatted`: already black's output where it goes (format's
+    Part has the same shape: render does not import the later stage)."""
+
+    text: str
+    formatted: bool = False
+
+
+# After the runtime pieces, so that every name main() calls is defined when it runs.
+MAIN_GUARD = '\n\nif __name__ == "__main__":\n    raise SystemExit(main())\n'
+
+
+def render_job(plan: JobPlan) -> tuple[Piece, ...]:
+    """The job's text in parts for format_job: the template's layout of what is particular
+    to this pipeline, the runtime pieces (stored black-formatted, so copied as they are),
+    and the `__main__` guard."""
     template = _template()
     runtime = plan.runtime
     layout = template.render(
@@ -107,11 +123,20 @@ def render_job(plan: JobPlan) -> str:
         imports="",
     )
     imports = jobcode.import_block(
-        layout,
+        layout + MAIN_GUARD,
         plan_names=plan.defined_names,
         copied_names=(*plan.code_names, *runtime.names),
         copied_imports=(*plan.code_imports, *runtime.imports),
         entries=runtime.entries,
         job_names=runtime.job_names,
     )
-    return template.render(plan=plan, imports=imports)
+    pieces = "".join(
+        f"\n\n# --- tauro-gen runtime from {section.source} ---\n"
+        + "\n\n\n".join(text.rstrip("\n") for text in section.texts)
+        + "\n"
+        for section in runtime.sections
+    )
+    parts = [Piece(template.render(plan=plan, imports=imports))]
+    if pieces:
+        parts.append(Piece(pieces, formatted=True))
+    return (*parts, Piece(MAIN_GUARD))

@@ -85,17 +85,9 @@ def revenue_by_customer(df: DataFrame, min_total: int = 0) -> DataFrame:
 
 
 def transform(raw_sales: DataFrame) -> dict[str, DataFrame]:
-    """The nodes in dependency order; returns the DataFrame of each output."""
     clean_sales_df = clean_sales(raw_sales)
     revenue_by_customer_df = revenue_by_customer(clean_sales_df, min_total=100)
     return {"customer_revenue": revenue_by_customer_df}
-
-
-def run(spark: SparkSession) -> None:
-    """Read, transform, write every output."""
-    outputs = transform(read_raw_sales(spark))
-    write_customer_revenue(outputs["customer_revenue"])
-    log.info("wrote output %s", "customer_revenue")
 
 
 def main() -> None:
@@ -103,7 +95,9 @@ def main() -> None:
     log.setLevel(logging.INFO)
     spark = build_spark_session()
     try:
-        run(spark)
+        outputs = transform(read_raw_sales(spark))
+        write_customer_revenue(outputs["customer_revenue"])
+        log.info("wrote output %s", "customer_revenue")
     finally:
         spark.stop()
 

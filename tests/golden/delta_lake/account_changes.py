@@ -81,7 +81,6 @@ def change_log(changes):
 
 
 def transform(account_changes: DataFrame) -> dict[str, DataFrame]:
-    """The nodes in dependency order; returns the DataFrame of each output."""
     capture_changes = change_log(account_changes)
     return {"account_change_log": capture_changes}
 
@@ -96,9 +95,7 @@ def run(spark: SparkSession, stop: StopRequest, available_now: bool) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--available-now",
-        action="store_true",
-        help="process every input available at start, then exit (backfills, tests)",
+        "--available-now", action="store_true", help="process what is there, then exit"
     )
     args = parser.parse_args(argv)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")

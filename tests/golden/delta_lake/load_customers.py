@@ -78,16 +78,8 @@ def tidy_customers(customers):
 
 
 def transform(customer_files: DataFrame) -> dict[str, DataFrame]:
-    """The nodes in dependency order; returns the DataFrame of each output."""
     load_customers = tidy_customers(customer_files)
     return {"customers_table": load_customers}
-
-
-def run(spark: SparkSession) -> None:
-    """Read, transform, write every output."""
-    outputs = transform(read_customer_files(spark))
-    write_customers_table(outputs["customers_table"])
-    log.info("wrote output %s", "customers_table")
 
 
 def main() -> None:
@@ -95,7 +87,9 @@ def main() -> None:
     log.setLevel(logging.INFO)
     spark = build_spark_session()
     try:
-        run(spark)
+        outputs = transform(read_customer_files(spark))
+        write_customers_table(outputs["customers_table"])
+        log.info("wrote output %s", "customers_table")
     finally:
         spark.stop()
 

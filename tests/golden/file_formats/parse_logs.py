@@ -64,18 +64,8 @@ def parse_lines(lines):
 
 
 def transform(raw_logs: DataFrame) -> dict[str, DataFrame]:
-    """The nodes in dependency order; returns the DataFrame of each output."""
     parse_lines_df = parse_lines(raw_logs)
     return {"records_orc": parse_lines_df, "records_json": parse_lines_df}
-
-
-def run(spark: SparkSession) -> None:
-    """Read, transform, write every output."""
-    outputs = transform(read_raw_logs(spark))
-    write_records_orc(outputs["records_orc"])
-    log.info("wrote output %s", "records_orc")
-    write_records_json(outputs["records_json"])
-    log.info("wrote output %s", "records_json")
 
 
 def main() -> None:
@@ -83,7 +73,11 @@ def main() -> None:
     log.setLevel(logging.INFO)
     spark = build_spark_session()
     try:
-        run(spark)
+        outputs = transform(read_raw_logs(spark))
+        write_records_orc(outputs["records_orc"])
+        log.info("wrote output %s", "records_orc")
+        write_records_json(outputs["records_json"])
+        log.info("wrote output %s", "records_json")
     finally:
         spark.stop()
 

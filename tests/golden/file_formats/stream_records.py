@@ -79,7 +79,6 @@ def select_errors(records, levels=("ERROR",)):
 
 
 def transform(records_stream: DataFrame) -> dict[str, DataFrame]:
-    """The nodes in dependency order; returns the DataFrame of each output."""
     select_errors_df = select_errors(records_stream, levels=["ERROR", "FATAL"])
     return {"errors_csv": select_errors_df}
 
@@ -94,9 +93,7 @@ def run(spark: SparkSession, stop: StopRequest, available_now: bool) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--available-now",
-        action="store_true",
-        help="process every input available at start, then exit (backfills, tests)",
+        "--available-now", action="store_true", help="process what is there, then exit"
     )
     args = parser.parse_args(argv)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -79,16 +79,8 @@ def tidy_customers(customers):
 
 
 def transform(customer_files: DataFrame) -> dict[str, DataFrame]:
-    """The nodes in dependency order; returns the DataFrame of each output."""
     tidy_customers_df = tidy_customers(customer_files)
     return {"customers_table": tidy_customers_df}
-
-
-def run(spark: SparkSession) -> None:
-    """Read, transform, write every output."""
-    outputs = transform(read_customer_files(spark))
-    write_customers_table(outputs["customers_table"])
-    log.info("wrote output %s", "customers_table")
 
 
 def main() -> None:
@@ -97,24 +89,23 @@ def main() -> None:
     require_env(REQUIRED_ENV)
     spark = build_spark_session()
     try:
-        run(spark)
+        outputs = transform(read_customer_files(spark))
+        write_customers_table(outputs["customers_table"])
+        log.info("wrote output %s", "customers_table")
     finally:
         spark.stop()
 
 
 # --- tauro-gen runtime from tauro_gen/runtime/environment.py ---
-ENV_REFERENCE = re.compile(r"(?<!\$)\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-
-
 def env(template: str) -> str:
     """Fill ${env:NAME} and ${env:NAME:-default} from the environment."""
-    filled = ENV_REFERENCE.sub(lambda m: os.getenv(m[1], m[2] or ""), template)
+    reference = r"(?<!\$)\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}"
+    filled = re.sub(reference, lambda m: os.getenv(m[1], m[2] or ""), template)
     return filled.replace("$${", "${")
 
 
 def require_env(names: tuple[str, ...]) -> None:
-    """Exit with status 2, before Spark starts, unless every variable in `names` is set
-    (references with a default need none)."""
+    """Exit with status 2, before Spark starts, if a variable in `names` is not set."""
     missing = [name for name in names if name not in os.environ]
     if missing:
         log.error("environment variable(s) not set: %s", ", ".join(missing))

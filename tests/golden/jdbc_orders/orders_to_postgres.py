@@ -101,7 +101,6 @@ def clean_orders(orders):
 
 
 def transform(orders: DataFrame) -> dict[str, DataFrame]:
-    """The nodes in dependency order; returns the DataFrame of each output."""
     clean_orders_df = clean_orders(orders)
     return {"orders_table": clean_orders_df}
 
@@ -116,9 +115,7 @@ def run(spark: SparkSession, stop: StopRequest, available_now: bool) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--available-now",
-        action="store_true",
-        help="process every input available at start, then exit (backfills, tests)",
+        "--available-now", action="store_true", help="process what is there, then exit"
     )
     args = parser.parse_args(argv)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -298,18 +295,15 @@ def append_jdbc_batch(batch: DataFrame, batch_id: int, options: dict[str, str]) 
 
 
 # --- tauro-gen runtime from tauro_gen/runtime/environment.py ---
-ENV_REFERENCE = re.compile(r"(?<!\$)\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-
-
 def env(template: str) -> str:
     """Fill ${env:NAME} and ${env:NAME:-default} from the environment."""
-    filled = ENV_REFERENCE.sub(lambda m: os.getenv(m[1], m[2] or ""), template)
+    reference = r"(?<!\$)\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}"
+    filled = re.sub(reference, lambda m: os.getenv(m[1], m[2] or ""), template)
     return filled.replace("$${", "${")
 
 
 def require_env(names: tuple[str, ...]) -> None:
-    """Exit with status 2, before Spark starts, unless every variable in `names` is set
-    (references with a default need none)."""
+    """Exit with status 2, before Spark starts, if a variable in `names` is not set."""
     missing = [name for name in names if name not in os.environ]
     if missing:
         log.error("environment variable(s) not set: %s", ", ".join(missing))

@@ -123,7 +123,6 @@ def with_kafka_metadata(orders):
 
 
 def transform(orders: DataFrame) -> dict[str, DataFrame]:
-    """The nodes in dependency order; returns the DataFrame of each output."""
     archive_orders = with_kafka_metadata(orders)
     return {"orders_archive": archive_orders}
 
@@ -138,9 +137,7 @@ def run(spark: SparkSession, stop: StopRequest, available_now: bool) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--available-now",
-        action="store_true",
-        help="process every input available at start, then exit (backfills, tests)",
+        "--available-now", action="store_true", help="process what is there, then exit"
     )
     args = parser.parse_args(argv)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -80,7 +80,6 @@ def decode(raw_events):
 
 
 def transform(raw_events: DataFrame) -> dict[str, DataFrame]:
-    """The nodes in dependency order; returns the DataFrame of each output."""
     decode_raw = decode(raw_events)
     return {"raw_archive": decode_raw}
 
@@ -95,9 +94,7 @@ def run(spark: SparkSession, stop: StopRequest, available_now: bool) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--available-now",
-        action="store_true",
-        help="process every input available at start, then exit (backfills, tests)",
+        "--available-now", action="store_true", help="process what is there, then exit"
     )
     args = parser.parse_args(argv)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")

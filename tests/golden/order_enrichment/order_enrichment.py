@@ -150,7 +150,6 @@ def tidy_customers(customers):
 
 
 def transform(orders: DataFrame, customers: DataFrame) -> dict[str, DataFrame]:
-    """The nodes in dependency order; returns the DataFrame of each output."""
     clean_orders_df = clean_orders(orders)
     tidy_customers_df = tidy_customers(customers)
     enrich_orders_df = enrich_orders(clean_orders_df, tidy_customers_df)
@@ -167,9 +166,7 @@ def run(spark: SparkSession, stop: StopRequest, available_now: bool) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--available-now",
-        action="store_true",
-        help="process every input available at start, then exit (backfills, tests)",
+        "--available-now", action="store_true", help="process what is there, then exit"
     )
     args = parser.parse_args(argv)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")

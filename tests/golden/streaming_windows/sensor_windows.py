@@ -145,7 +145,6 @@ def window_stats(readings, size="1 minute"):
 
 
 def transform(readings: DataFrame) -> dict[str, DataFrame]:
-    """The nodes in dependency order; returns the DataFrame of each output."""
     window_stats_df = window_stats(readings, size="1 minute")
     return {"window_updates": window_stats_df, "final_windows": window_stats_df}
 
@@ -164,9 +163,7 @@ def run(spark: SparkSession, stop: StopRequest, available_now: bool) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--available-now",
-        action="store_true",
-        help="process every input available at start, then exit (backfills, tests)",
+        "--available-now", action="store_true", help="process what is there, then exit"
     )
     args = parser.parse_args(argv)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
