@@ -102,7 +102,10 @@ def rendered_jobs(root: Path) -> list[tuple[str, str]]:
     project, report = load_and_validate(root, "base")
     assert project is not None, [d.render() for d in report.errors]
     return [
-        (f"{root.name}/{name}", render_job(plan_job(project, name, job_path(name, "base"))))
+        (
+            f"{root.name}/{name}",
+            "".join(p.text for p in render_job(plan_job(project, name, job_path(name, "base")))),
+        )
         for name in sorted(project.pipelines)
     ]
 

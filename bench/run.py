@@ -666,7 +666,7 @@ def stage_times(root: Path) -> dict[str, tuple[float, float]]:
     sources = stage("render", lambda: [render_job(p) for p in plans])
     formatted = stage(
         "format (tauro_gen.format.format_job)",
-        lambda: [formatter.format([fmt.Part(s)]) for s in sources],
+        lambda: [formatter.format([fmt.Part(*p) for p in s]) for s in sources],
     )
     fingerprint = generator_fingerprint()
     stage(
@@ -675,7 +675,7 @@ def stage_times(root: Path) -> dict[str, tuple[float, float]]:
             to_json(manifest_of(p, s, fingerprint)) for p, s in zip(plans, formatted, strict=True)
         ],
     )
-    sample = sources[:: max(1, len(sources) // 25)]
+    sample = ["".join(p.text for p in s) for s in sources[:: max(1, len(sources) // 25)]]
     c, w = time.process_time(), time.perf_counter()
     for s in sample:
         black.format_str(s, mode=fmt.MODE)

@@ -127,20 +127,20 @@ def _reusable(root: Path, plan: JobPlan, fingerprint) -> str | None:
 
 # What turns a plan into a job's text, besides the plan (whose digest the manifest records)
 # and the template and runtime code: a change to any of them changes the fingerprint.
-RENDERER_MODULES = ("render.py", "format.py", "schema.py")
+RENDERER_MODULES = ("render.py", "format.py", "schema.py", "jobcode.py", "nodecode.py")
 
 
 @cache
 def generator_fingerprint():
     """The fingerprint of this generator (manifest.Fingerprint), computed once per process."""
+    from .jobcode import template_path
     from .manifest import Fingerprint
-    from .render import template_dir
 
     package = Path(__file__).parent
     return Fingerprint(
         tauro_gen=__version__,
         black=importlib.metadata.version("black"),
-        templates_sha256=_files_sha256(template_dir(), template_dir().rglob("*")),
+        templates_sha256=_files_sha256(template_path().parent, template_path().parent.rglob("*")),
         runtime_sha256=_files_sha256(package, (package / "runtime").rglob("*.py")),
         renderer_sha256=_files_sha256(package, (package / m for m in RENDERER_MODULES)),
     )

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .diagnostics import Location
+from .jobcode import JOB_IMPORTS, JOB_NAMES
 from .nodecode import NodeCode
 from .schema import StructType
 
@@ -35,48 +36,13 @@ BATCH_MODES = ("overwrite", "append", "error", "errorifexists", "ignore")
 OUTPUT_MODES = ("append", "update", "complete")
 TRIGGER_KINDS = ("processing_time", "available_now", "continuous", "once")
 
-# Module-level names the generated scaffolding defines itself. User code copied into a job may
-# not define them (validate reports a clash), and `plan` keeps its own names clear of user ones.
-RESERVED_NAMES = frozenset(
-    {
-        "PIPELINE",
-        "APP_NAME",
-        "log",
-        "main",
-        "parse_args",
-        "build_spark_session",
-        "run_until_stopped",
-        "report_progress",
-        "StopRequest",
-        "NoInputYet",
-        "pinned_schema",
-        "env",
-        "missing_env",
-        "REQUIRED_ENV",
-        "ENV_REFERENCE",
-    }
-)
-
-# Names the scaffolding imports, and what they are bound to. A node may import the same thing
-# under the same name (it is de-duplicated), but not something else under one of these names.
-SCAFFOLD_IMPORTS = {
-    "argparse": "argparse",
-    "json": "json",
-    "logging": "logging",
-    "os": "os",
-    "re": "re",
-    "signal": "signal",
-    "sys": "sys",
-    "time": "time",
-    "DataFrame": "pyspark.sql.DataFrame",
-    "SparkSession": "pyspark.sql.SparkSession",
-    "F": "pyspark.sql.functions",
-    "StreamingQuery": "pyspark.sql.streaming.StreamingQuery",
-    "AnalysisException": "pyspark.errors.AnalysisException",
-    "StreamingQueryException": "pyspark.errors.StreamingQueryException",
-    "StructType": "pyspark.sql.types.StructType",
-    "StructField": "pyspark.sql.types.StructField",
-}
+# Module-level names a generated job binds itself (its template's and tauro-gen's runtime
+# pieces'), and what the names it imports refer to: derived in jobcode.py from the template
+# and tauro_gen/runtime/. User code copied into a job may not define these names, nor import
+# something else under one of them (validate reports a clash); `plan` keeps its own names
+# clear of both.
+RESERVED_NAMES = JOB_NAMES
+SCAFFOLD_IMPORTS = JOB_IMPORTS
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +71,33 @@ class NodeCode:
 
 
 @dataclass(frozen=True)
+class CopiedCode:
+    """Definitions collected for a job: the blocks to copy, the imports they need, and the
+    names they take from the job itself (imported from one of SourceIndex's job_modules)."""
+
+    blocks: tuple[CodeBlock, ...]  # dependencies first
+    imports: tuple[ImportRef, ...]
+    job_names: tuple[str, ...]
+
+
+@dataclass
+class _Copy:
+    """What one collection has gathered so far."""
+
+    blocks: list[CodeBlock] = field(default_factory=list)
+    imports: list[ImportRef] = field(default_factory=list)
+    job_names: list[str] = field(default_factory=list)
+    seen: dict[tuple[Path, str], tuple[str, str] | None] = field(default_factory=dict)
+
+    def result(self) -> CopiedCode:
+        return CopiedCode(
+            tuple(self.blocks),
+            tuple(dict.fromkeys(self.imports)),
+            tuple(dict.fromkeys(self.job_names)),
+        )
+
+
+@dataclass(frozen=True)
 class CodeProblem:
     code: str
     location: Location
@@ -95,11 +123,24 @@ class _Module:
 
 
 class SourceIndex:
-    """Parses and caches the project's local modules (each file is read once per build)."""
+    """Parses and caches the project's local modules (each file is read once per build).
 
-    def __init__(self, root: Path):
+    `search_roots` are where dotted module names are looked up (a project: its root and
+    src/; tauro-gen's runtime: the folder holding the package). Names imported from one of
+    `job_modules` are the job's own: never copied, reported as `job_names` instead.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        search_roots: Sequence[Path] | None = None,
+        job_modules: Iterable[str] = (),
+    ):
         self.root = Path(root)
-        self.search_roots = [self.root, self.root / "src"]
+        self.search_roots = (
+            [Path(p) for p in search_roots] if search_roots else [self.root, self.root / "src"]
+        )
+        self.job_modules = frozenset(job_modules)
         self._modules: dict[Path, _Module] = {}
         self._collected: dict[tuple[Path, str], NodeCode] = {}
         self._files: dict[str, Path | None] = {}
@@ -222,11 +263,21 @@ class SourceIndex:
             self._collected[key] = self._collect(mod, func)
         return self._collected[key]
 
+    def collect_definitions(self, dotted: str, names: Iterable[str]) -> CopiedCode:
+        """Top-level definitions of module `dotted` (functions, classes, constants) with
+        everything module-level they need, dependencies first."""
+        mod = self.load(dotted, Location(dotted, 0, 0))
+        copy = _Copy()
+        for name in names:
+            if name not in mod.defs:
+                raise KeyError(f"{mod.display} defines no '{name}'")
+            self._collect_name(mod, name, copy)
+        return copy.result()
+
     def _collect(self, mod: _Module, func: str) -> NodeCode:
-        blocks: list[CodeBlock] = []
-        imports: list[ImportRef] = []
-        seen: dict[tuple[Path, str], tuple[str, str] | None] = {}
-        self._collect_name(mod, func, blocks, imports, seen)
+        copy = _Copy()
+        self._collect_name(mod, func, copy)
+        blocks, imports = copy.blocks, copy.imports
         node = mod.defs[func]
         assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
         args = node.args
@@ -246,38 +297,39 @@ class SourceIndex:
             operations=frozenset(op for b in blocks for op in _operations(b.text)),
         )
 
-    def _collect_name(self, mod, name, blocks, imports, seen) -> tuple[str, str] | None:
+    def _collect_name(self, mod, name, copy: _Copy) -> tuple[str, str] | None:
         """Collect `name` of `mod` and what it uses; return the key of the block defining it
         (None for a third-party import, which becomes an import line instead)."""
         key = (mod.path, name)
+        seen = copy.seen
         if key in seen:
             return seen[key]
         seen[key] = None
         check_star_imports(mod)
         if name in mod.imports:
-            seen[key] = self._collect_import(mod, name, blocks, imports, seen)
+            seen[key] = self._collect_import(mod, name, copy)
             return seen[key]
         stmt = mod.defs[name]
         _reject_dynamic_code(mod, stmt)
         at_import = _import_time_names(stmt)
         needs = []
-        for used in sorted(_free_names(stmt)):
+        for used in sorted(free_names(stmt)):
             if used == name:
                 continue
             if used in mod.defs or used in mod.imports:
-                dependency = self._collect_name(mod, used, blocks, imports, seen)
+                dependency = self._collect_name(mod, used, copy)
                 if dependency and used in at_import:
                     needs.append(dependency)
         text = ast.get_source_segment(mod.text, stmt, padded=False)
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             text = _with_decorators(mod.text, stmt)
         block = CodeBlock(mod.display, name, text, stmt.lineno, tuple(needs))
-        if block not in blocks:
-            blocks.append(block)
+        if block not in copy.blocks:
+            copy.blocks.append(block)
         seen[key] = (mod.display, name)
         return seen[key]
 
-    def _collect_import(self, mod, name, blocks, imports, seen) -> tuple[str, str] | None:
+    def _collect_import(self, mod, name, copy: _Copy) -> tuple[str, str] | None:
         stmt, alias = mod.imports[name]
         where = Location(mod.display, stmt.lineno, stmt.col_offset + 1)
         if isinstance(stmt, ast.Import):
@@ -290,9 +342,12 @@ class SourceIndex:
                         f"import the names you use: from {alias.name} import <name>",
                     )
                 )
-            imports.append(ImportRef(alias.name, None, alias.asname))
+            copy.imports.append(ImportRef(alias.name, None, alias.asname))
             return None
         target = self._absolute(mod, stmt)
+        if target in self.job_modules:
+            copy.job_names.append(alias.asname or alias.name)
+            return None
         if stmt.level or self.is_local(target):
             if target is None or self.module_file(target) is None:
                 raise CodeError(
@@ -317,7 +372,7 @@ class SourceIndex:
                         did_you_mean(alias.name, source.defs) or "check the import",
                     )
                 )
-            defined = self._collect_name(source, alias.name, blocks, imports, seen)
+            defined = self._collect_name(source, alias.name, copy)
             if alias.asname and alias.asname != alias.name:
                 block = CodeBlock(
                     mod.display,
@@ -326,11 +381,11 @@ class SourceIndex:
                     stmt.lineno,
                     (defined,) if defined else (),
                 )
-                if block not in blocks:
-                    blocks.append(block)
+                if block not in copy.blocks:
+                    copy.blocks.append(block)
                 return (mod.display, alias.asname)
             return defined
-        imports.append(ImportRef(stmt.module, alias.name, alias.asname))
+        copy.imports.append(ImportRef(stmt.module, alias.name, alias.asname))
         return None
 
 
@@ -390,6 +445,16 @@ def _index_statement(module: _Module, stmt: ast.stmt) -> None:
                 module.imports[alias.asname or alias.name] = (stmt, alias)
 
 
+def module_bindings(tree: ast.Module) -> set[str]:
+    """Names a module's top-level statements bind: definitions, assignments, imports
+    (`from __future__` imports are compiler directives, not names)."""
+    module = _Module("", Path(), "", "")
+    for stmt in tree.body:
+        if not (isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__"):
+            _index_statement(module, stmt)
+    return set(module.defs) | {name for name in module.imports if name != "*"}
+
+
 def _with_decorators(text: str, stmt: ast.stmt) -> str:
     lines = text.splitlines()
     first = min([d.lineno for d in stmt.decorator_list] + [stmt.lineno])
@@ -404,10 +469,10 @@ def _import_time_names(stmt: ast.stmt) -> set[str]:
         parts = [*stmt.decorator_list, *stmt.args.defaults]
         parts += [d for d in stmt.args.kw_defaults if d is not None]
         return {n.id for part in parts for n in ast.walk(part) if isinstance(n, ast.Name)}
-    return _free_names(stmt)  # assignments and class bodies run at import
+    return free_names(stmt)  # assignments and class bodies run at import
 
 
-def _free_names(stmt: ast.stmt) -> set[str]:
+def free_names(stmt: ast.stmt) -> set[str]:
     """Names a definition reads that it does not bind itself (a conservative approximation)."""
     loads: set[str] = set()
     local: set[str] = set()
@@ -424,6 +489,10 @@ def _free_names(stmt: ast.stmt) -> set[str]:
             and node is not stmt
         ):
             local.add(node.name)
+        elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
+            local.add(node.name)  # `except E as name`, `case [*name]`, `case x as name`
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            local.add(node.rest)
     if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
         local = set()  # a module-level assignment's targets are not local to anything
     return (loads - local) - BUILTINS

@@ -2,8 +2,10 @@
 
 A `JobPlan` is what the template lays out: which sources to read and how, which node functions
 to call with which DataFrames, which sinks to start with which checkpoint and trigger, which
-imports and copied code the file needs. All naming, defaults and feature decisions are made
-here, so the template stays a layout with loops and ifs.
+code is copied in (the user's, and the runtime pieces of tauro_gen/runtime/ the job calls).
+All naming, defaults and feature decisions are made here, as flags and lists, so the template
+stays a layout: loops over plan lists, ifs over plan flags. Imports are not planned: render
+derives them from the names the laid-out code uses.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ import hashlib
 import json
 import keyword
 import re
-import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, is_dataclass
 from typing import Any
 
-from . import __version__, packages
+from . import __version__, jobcode, packages
 from . import schema as schema_mod
 from .load import ENV_REFERENCE, REFERENCE
 from .model import (
@@ -42,13 +44,21 @@ class EnvValue:
     required: tuple[str, ...]  # the names that have no `:-default`
 
 
-Value = Any  # a plain Python literal value, or EnvValue
+@dataclass(frozen=True)
+class Name:
+    """A name of the job's own code (a local variable, a constant) where a value could be:
+    rendered as the identifier, never as a literal."""
+
+    identifier: str
+
+
+Value = Any  # a plain Python literal value, EnvValue, or Name
 
 
 @dataclass(frozen=True)
 class Source:
     name: str
-    var: str  # DataFrame variable in main()
+    var: str  # its DataFrame: a parameter of transform()
     reader: str  # function that returns the DataFrame
     const: str  # prefix of its module-level constants
     format: str
@@ -63,6 +73,13 @@ class Source:
     watermark: Watermark | None
     kafka_json: bool  # Kafka value parsed from JSON into the schema's columns
     summary: str
+    reader_format: str | None  # `.format()` of the reader (None: a table, read by name)
+    schema_const: str | None  # the module constant holding the declared schema
+    reader_schema: Name | None  # what `.schema()` gets (None: the source's own schema)
+    pin_options: Value  # the options pinned_schema infers with: Name("options") or {}
+    load_method: str  # "load" | "table"
+    load_args: tuple[Value, ...]
+    post_read: bool  # the DataFrame read is parsed (Kafka JSON) or watermarked, then returned
 
 
 @dataclass(frozen=True)
@@ -97,6 +114,13 @@ class Sink:
     kafka_key: str | None  # Kafka sinks: the column sent as the message key
     foreach_function: str | None  # foreach_batch sinks: the user's function
     summary: str
+    to_kafka: bool  # rows sent as JSON messages (and an optional key)
+    writer_format: str | None  # `.format()` of the writer (None: a table, or foreachBatch)
+    writer_options: tuple[tuple[str, Value], ...]  # `.option()`s of the writer itself
+    jdbc_batches: bool  # each micro-batch appended by append_jdbc_batch(options)
+    batch_function: str | None  # what `.foreachBatch()` calls
+    save_method: str  # "start" | "toTable" (streaming), "save" | "saveAsTable" (batch)
+    save_args: tuple[Value, ...]
 
 
 @dataclass(frozen=True)
@@ -106,9 +130,20 @@ class CodeSection:
 
 
 @dataclass(frozen=True)
-class ImportLine:
-    module: str
-    names: tuple[str, ...] = ()  # empty: `import module`; else `from module import names`
+class RuntimeCode:
+    """The pieces of tauro_gen/runtime/ a job calls, with what they need."""
+
+    entries: tuple[str, ...]  # what the template's code calls
+    sections: tuple[CodeSection, ...]  # copied, grouped by runtime module
+    names: tuple[str, ...]  # every top-level name the copied blocks define
+    imports: tuple[ImportRef, ...]
+    job_names: tuple[str, ...]  # what the pieces take from the job (PIPELINE, log...)
+
+
+@dataclass(frozen=True)
+class SchemaConstant:
+    name: str
+    schema: schema_mod.StructType
 
 
 @dataclass(frozen=True)
@@ -125,25 +160,38 @@ class JobPlan:
     version: str
     digest: str
     kind: str  # streaming | batch
+    streaming: bool
     description: str
     app_name: str
     script_path: str  # where the job is written, relative to the project
+    build_command: str  # the tauro-gen command that rewrites it
     spark_conf: tuple[SessionSetting, ...]
     session_notes: tuple[str, ...]  # why the job's session has the defaults tauro-gen added
+    schemas: tuple[SchemaConstant, ...]  # declared schemas, as module constants
     sources: tuple[Source, ...]
     nodes: tuple[NodeCall, ...]
     sinks: tuple[Sink, ...]
-    code: tuple[CodeSection, ...]
-    stdlib_imports: tuple[ImportLine, ...]
-    third_party_imports: tuple[ImportLine, ...]
+    stream_sinks: tuple[Sink, ...]  # the sinks started as queries
+    batch_sinks: tuple[Sink, ...]  # the sinks written once
+    code: tuple[CodeSection, ...]  # the user's code, copied in
+    code_names: tuple[str, ...]  # top-level names the user's code defines
+    code_imports: tuple[ImportRef, ...]  # the imports it needs
+    runtime: RuntimeCode
     env_names: tuple[str, ...]  # environment variables read at start-up
     required_env: tuple[str, ...]  # those without a default: the job refuses to start without
     pins_schema: bool
-    creates_dirs: bool
     sizes_state_partitions: bool  # see _sizes_state_partitions
-    writes_jdbc_batches: bool
     packages: tuple[str, ...]  # Maven coordinates for --packages
     run_command: str
+
+    @property
+    def defined_names(self) -> tuple[str, ...]:
+        """The top-level names of the job that the plan makes up per pipeline."""
+        return (
+            *(s.reader for s in self.sources),
+            *(s.writer for s in self.sinks),
+            *(c.name for c in self.schemas),
+        )
 
 
 # Spark's CSV reader and writer default to no header; Tauro projects (and the tutorial) write
@@ -166,7 +214,7 @@ def plan_job(project: Project, pipeline_name: str, script_path: str) -> JobPlan:
                 )
             )
     sinks_t = tuple(sinks)
-    code = _code_sections(project, pipeline)
+    user_blocks = [block for code in _user_code(project, pipeline) for block in code.blocks]
     user_conf = {str(k): v for k, v in {**project.spark_conf, **pipeline.spec.spark_conf}.items()}
     settings = {
         **_session_defaults(sources, sinks),
@@ -179,14 +227,14 @@ def plan_job(project: Project, pipeline_name: str, script_path: str) -> JobPlan:
     env_names = sorted({n for item in env_values for n in item.names})
     required_env = sorted({n for item in env_values for n in item.required})
     pins = any(s.pin_schema for s in sources)
-    creates = any(s.create_dir for s in sources)
     sizes = _sizes_state_partitions(project, pipeline, user_conf)
-    stdlib, third = _imports(
-        project, pipeline, sources, sinks_t, bool(env_names), pins, creates, sizes
-    )
+    streaming = pipeline.kind == "streaming"
     packages = _packages(project, pipeline)
     command = (
         "spark-submit " + (f"--packages {','.join(packages)} " if packages else "") + script_path
+    )
+    entries = _runtime_entries(
+        streaming, pins, sizes, any(s.jdbc_batches for s in sinks_t), bool(env_names)
     )
     plan = JobPlan(
         pipeline=pipeline_name,
@@ -194,34 +242,71 @@ def plan_job(project: Project, pipeline_name: str, script_path: str) -> JobPlan:
         version=__version__,
         digest="",
         kind=pipeline.kind,
+        streaming=streaming,
         description=pipeline.spec.description,
         app_name=f"tauro-gen:{pipeline_name}",
         script_path=script_path,
+        build_command=f"tauro-gen build --pipeline {pipeline_name}"
+        + ("" if project.env == "base" else f" --env {project.env}"),
         spark_conf=spark_conf_t,
         session_notes=tuple(dict.fromkeys(s.why for s in spark_conf_t if s.why)),
+        schemas=tuple(SchemaConstant(s.schema_const, s.schema) for s in sources if s.schema_const),
         sources=sources,
         nodes=nodes,
         sinks=sinks_t,
-        code=code,
-        stdlib_imports=stdlib,
-        third_party_imports=third,
+        stream_sinks=tuple(s for s in sinks_t if s.streaming),
+        batch_sinks=tuple(s for s in sinks_t if not s.streaming),
+        code=_code_sections(user_blocks),
+        code_names=tuple(dict.fromkeys(b.name for b in user_blocks)),
+        code_imports=tuple(
+            dict.fromkeys(i for code in _user_code(project, pipeline) for i in code.imports)
+        ),
+        runtime=_runtime(entries),
         env_names=tuple(env_names),
         required_env=tuple(required_env),
         pins_schema=pins,
-        creates_dirs=creates,
         sizes_state_partitions=sizes,
-        writes_jdbc_batches=any(s.kind == "jdbc_batches" for s in sinks_t),
         packages=packages,
         run_command=command,
     )
     return _with_digest(plan)
 
 
+def _runtime_entries(
+    streaming: bool, pins: bool, sizes: bool, jdbc_batches: bool, uses_env: bool
+) -> tuple[str, ...]:
+    """The runtime pieces the template's code calls for these flags (render checks that it
+    calls exactly these); what they use themselves comes along."""
+    entries = ["StopRequest", "run_until_stopped"] if streaming else []
+    if pins:
+        entries += ["NoInputYet", "pinned_schema"]
+    if sizes:
+        entries.append("size_shuffle_partitions")
+    if jdbc_batches:
+        entries.append("append_jdbc_batch")
+    if uses_env:
+        entries += ["env", "require_env"]
+    return tuple(entries)
+
+
+def _runtime(entries: tuple[str, ...]) -> RuntimeCode:
+    copied = jobcode.collect_runtime(entries)
+    return RuntimeCode(
+        entries=entries,
+        sections=_code_sections(copied.blocks),
+        names=tuple(b.name for b in copied.blocks),
+        imports=copied.imports,
+        job_names=copied.job_names,
+    )
+
+
 def _with_digest(plan: JobPlan) -> JobPlan:
-    """Digest of everything that shapes the job, except the version and the digest itself."""
+    """Digest of everything that shapes the job, except tauro-gen's own code (the version
+    says which: the runtime it copies in, the template) and the digest itself."""
     data = _plain(plan)
     data.pop("digest")
     data.pop("version")
+    data.pop("runtime")
     text = json.dumps(data, sort_keys=True, default=str)
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     return JobPlan(**{**{f: getattr(plan, f) for f in plan.__dataclass_fields__}, "digest": digest})
@@ -412,31 +497,53 @@ def _source(project: Project, pipeline: ResolvedPipeline, spec: InputSpec, namer
     pin = spec.streaming and file_based and spec.schema is None and spec.format != "text"
     where = spec.path or spec.table or spec.format
     kind = "stream of" if spec.streaming else "batch read of"
+    const = namer.const(spec.name)
+    options = _options(spec.format, spec.options)
+    kafka_json = spec.format == "kafka" and spec.value_format == "json"
+    schema_const = f"{const}_SCHEMA" if spec.schema is not None else None
+    if pin:
+        reader_schema = Name("schema")  # pinned_schema's, see the reader
+    elif schema_const and not kafka_json:
+        reader_schema = Name(schema_const)
+    else:
+        reader_schema = None  # Kafka's own columns; its value is parsed with the schema
+    create_dir = bool(
+        spec.streaming
+        and file_based
+        and spec.path
+        and _is_local_path(spec.path)
+        and "${" not in spec.path
+    )
+    if spec.table:
+        load_method, load_args = "table", (_value(spec.table),)
+    else:
+        load_method, load_args = "load", (Name("path"),) if spec.path else ()
     return Source(
         name=spec.name,
         var=namer.var(spec.name),
         reader=namer.func("read", spec.name),
-        const=namer.const(spec.name),
+        const=const,
         format=spec.format,
         streaming=spec.streaming,
         path=_value(spec.path) if spec.path else None,
         table=_value(spec.table) if spec.table else None,
-        options=_options(spec.format, spec.options),
+        options=options,
         schema=spec.schema,
         pin_schema=pin,
         schema_store=(
             f"{project.checkpoint_root}/{pipeline.spec.name}/_schemas/{spec.name}" if pin else None
         ),
-        create_dir=bool(
-            spec.streaming
-            and file_based
-            and spec.path
-            and _is_local_path(spec.path)
-            and "${" not in spec.path
-        ),
+        create_dir=create_dir,
         watermark=spec.watermark,
-        kafka_json=spec.format == "kafka" and spec.value_format == "json",
+        kafka_json=kafka_json,
         summary=spec.description or _source_summary(spec, kind, file_based, where),
+        reader_format=None if spec.format == "table" else spec.format,
+        schema_const=schema_const,
+        reader_schema=reader_schema,
+        pin_options=Name("options") if options else {},
+        load_method=load_method,
+        load_args=load_args,
+        post_read=kafka_json or spec.watermark is not None,
     )
 
 
@@ -472,6 +579,26 @@ def _sink(project, pipeline, spec: OutputSpec, var: str, streaming: bool, namer:
         kind = "foreach_batch"
     else:
         kind = "stream"
+    path = _value(spec.path) if spec.path else None
+    table = _value(spec.table) if spec.table else None
+    options = _options(spec.format, spec.options)
+    # A jdbc or foreach_batch sink writes through foreachBatch: the writer has no format,
+    # options or path of its own.
+    own_writer = kind in ("stream", "batch")
+    batch_function = {
+        "jdbc_batches": "write_batch",  # the writer's own, around append_jdbc_batch
+        "foreach_batch": spec.foreach_code.function if spec.foreach_code else None,
+    }.get(kind)
+    if streaming:
+        save_method = "toTable" if table is not None else "start"
+    else:
+        save_method = "saveAsTable" if table is not None else "save"
+    if table is not None:
+        save_args: tuple[Value, ...] = (table,)
+    elif path is not None and own_writer:
+        save_args = (path,)
+    else:
+        save_args = ()
     return Sink(
         name=spec.name,
         var=var,
@@ -479,9 +606,9 @@ def _sink(project, pipeline, spec: OutputSpec, var: str, streaming: bool, namer:
         const=namer.const(spec.name),
         format=spec.format,
         streaming=streaming,
-        path=_value(spec.path) if spec.path else None,
-        table=_value(spec.table) if spec.table else None,
-        options=_options(spec.format, spec.options),
+        path=path,
+        table=table,
+        options=options,
         mode=None if streaming else (spec.mode or "error"),
         output_mode=(spec.output_mode or "append") if streaming else None,
         partition_by=tuple(spec.partition_by),
@@ -493,6 +620,13 @@ def _sink(project, pipeline, spec: OutputSpec, var: str, streaming: bool, namer:
         kafka_key=spec.key_column if spec.format == "kafka" else None,
         foreach_function=spec.foreach_code.function if spec.foreach_code else None,
         summary=spec.description or _sink_summary(spec, file_based, where),
+        to_kafka=spec.format == "kafka",
+        writer_format=spec.format if own_writer and spec.format != "table" else None,
+        writer_options=options if own_writer else (),
+        jdbc_batches=kind == "jdbc_batches",
+        batch_function=batch_function,
+        save_method=save_method,
+        save_args=save_args,
     )
 
 
@@ -527,16 +661,15 @@ def _sink_summary(spec: OutputSpec, file_based: bool, where: str) -> str:
     }.get(spec.format, f"{spec.format} {where}")
 
 
-def _code_sections(project: Project, pipeline: ResolvedPipeline) -> tuple[CodeSection, ...]:
+def _code_sections(copied: Iterable[CodeBlock]) -> tuple[CodeSection, ...]:
     """Copied code grouped by source file, each file's blocks in that file's order.
 
     Files are ordered so that what a file needs at import time (a constant, a base class)
     comes from a file placed before it; otherwise by first use.
     """
     blocks: dict[tuple[str, str], CodeBlock] = {}
-    for code in _user_code(project, pipeline):
-        for block in code.blocks:
-            blocks.setdefault((block.source, block.name), block)
+    for block in copied:
+        blocks.setdefault((block.source, block.name), block)
     files = list(dict.fromkeys(b.source for b in blocks.values()))
     needs = {
         f: {s for b in blocks.values() if b.source == f for s, _ in b.needs} - {f} for f in files
@@ -555,83 +688,6 @@ def _code_sections(project: Project, pipeline: ResolvedPipeline) -> tuple[CodeSe
         )
         for source in ordered
     )
-
-
-def _imports(project, pipeline, sources, sinks, uses_env, pins, creates, sizes_partitions):
-    """Exactly the imports the job uses: its scaffolding's plus the node code's."""
-    refs: set[ImportRef] = {
-        ImportRef("logging"),
-        ImportRef("sys"),
-        ImportRef("pyspark.sql", "DataFrame"),
-        ImportRef("pyspark.sql", "SparkSession"),
-    }
-    if sizes_partitions:
-        refs.add(ImportRef("pyspark.errors", "PySparkAttributeError"))
-    if pipeline.kind == "streaming":
-        refs |= {
-            ImportRef("argparse"),
-            ImportRef("os"),
-            ImportRef("signal"),
-            ImportRef("pyspark.errors", "StreamingQueryException"),
-            ImportRef("pyspark.sql.streaming", "StreamingQuery"),
-        }
-    uses_functions = any(s.counts_rows or s.format == "kafka" for s in sinks)
-    if uses_functions or any(s.kafka_json for s in sources):
-        refs.add(ImportRef("pyspark.sql", "functions", "F"))
-    if uses_env:
-        refs |= {ImportRef("os"), ImportRef("re")}
-    if creates:
-        refs.add(ImportRef("os"))
-    if pins:
-        refs |= {
-            ImportRef("json"),
-            ImportRef("time"),
-            ImportRef("pyspark.errors", "AnalysisException"),
-            ImportRef("pyspark.sql.types", "StructType"),
-        }
-    for source in sources:
-        if source.schema is not None:
-            for type_name in schema_mod.type_names_used(source.schema):
-                refs.add(ImportRef("pyspark.sql.types", type_name))
-    for code in _user_code(project, pipeline):
-        refs |= set(code.imports)
-    # One spelling per bound name (`import pyspark.sql.functions as F` == `from pyspark.sql
-    # import functions as F`); validate has already refused two different things under one name.
-    by_bound: dict[str, ImportRef] = {}
-    for ref in sorted(refs):
-        by_bound.setdefault(ref.bound, ref)
-    stdlib: dict[str, list[str]] = {}
-    third: dict[str, list[str]] = {}
-    plain_std, plain_third = [], []
-    for ref in by_bound.values():
-        top = ref.module.split(".")[0]
-        is_std = top in sys.stdlib_module_names
-        if ref.name is None:
-            line = ref.module + (f" as {ref.asname}" if ref.asname else "")
-            (plain_std if is_std else plain_third).append(line)
-        else:
-            item = ref.name + (f" as {ref.asname}" if ref.asname else "")
-            (stdlib if is_std else third).setdefault(ref.module, []).append(item)
-
-    def lines(plain, froms) -> tuple[ImportLine, ...]:
-        """isort's layout (what ruff's I rules expect): plain imports, then one `from` line
-        per module with names ordered constants, classes, functions; aliases on own lines."""
-        result = [ImportLine(p) for p in sorted(set(plain))]
-        for module, names in sorted(froms.items()):
-            names = sorted(set(names), key=_isort_key)
-            plain_names = tuple(n for n in names if " as " not in n)
-            if plain_names:
-                result.append(ImportLine(module, plain_names))
-            result += [ImportLine(module, (n,)) for n in names if " as " in n]
-        return tuple(result)
-
-    return lines(plain_std, stdlib), lines(plain_third, third)
-
-
-def _isort_key(name: str) -> tuple[int, str]:
-    bare = name.split(" as ")[0]
-    kind = 0 if bare.isupper() and len(bare) > 1 else 1 if bare[:1].isupper() else 2
-    return kind, bare.lower()
 
 
 def _walk_values(value: Any):

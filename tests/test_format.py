@@ -27,14 +27,19 @@ from check_format import random_source  # noqa: E402
 from make_project import write_hostile_project, write_project  # noqa: E402
 
 
-def rendered_jobs(root: Path) -> list[tuple[str, str]]:
-    """(pipeline, rendered text not yet formatted) of every pipeline of a project."""
+def rendered_parts(root: Path) -> list[tuple[str, tuple]]:
+    """(pipeline, rendered pieces not yet formatted) of every pipeline of a project."""
     project, report = load_and_validate(root, "base")
     assert project is not None, [d.render() for d in report.errors]
     return [
         (name, render_job(plan_job(project, name, job_path(name, "base"))))
         for name in sorted(project.pipelines)
     ]
+
+
+def rendered_jobs(root: Path) -> list[tuple[str, str]]:
+    """(pipeline, rendered text not yet formatted) of every pipeline of a project."""
+    return [(name, "".join(p.text for p in pieces)) for name, pieces in rendered_parts(root)]
 
 
 def black_whole(text: str) -> str:
@@ -123,23 +128,22 @@ def test_node_code_that_narrows_the_target_versions_narrows_the_whole_file():
     assert formatter.whole_files == 0
 
 
-def test_a_formatted_part_is_copied_as_it_is(golden_jobs, monkeypatch):
-    """Runtime code stored black-formatted goes into a job without black: the job's text is
-    what black makes of the parts joined."""
-    cases = []
-    for name, text in golden_jobs:
-        at = text.find("\n\n\nclass StopRequest:\n")
-        if at >= 0:  # a streaming job: the scaffolding from StopRequest on plays the runtime
-            whole = black_whole(text)
-            runtime = whole[whole.index("\n\n\nclass StopRequest:\n") + 3 :]
-            cases.append((name, text[: at + 3], runtime, black_whole(text[: at + 3] + runtime)))
+def test_a_formatted_part_is_copied_as_it_is(monkeypatch):
+    """The runtime pieces, stored black-formatted, go into a job without black: the job's
+    text is what black makes of the parts joined."""
+    cases = [
+        (name, pieces)
+        for root in golden_projects().values()
+        for name, pieces in rendered_parts(root)
+        if any(p.formatted for p in pieces)
+    ]
     assert len(cases) >= 10
+    expected = {name: black_whole("".join(p.text for p in pieces)) for name, pieces in cases}
     calls = record_black_calls(monkeypatch)
     formatter = fmt._ChunkFormatter()
-    for name, head, runtime, expected in cases:
-        assembled = formatter.format([fmt.Part(head), fmt.Part(runtime, formatted=True)])
-        assert assembled == expected, name
-    assert not any("class StopRequest" in call for call in calls)
+    for name, pieces in cases:
+        assert formatter.format([fmt.Part(*p) for p in pieces]) == expected[name], name
+    assert not any("# --- tauro-gen runtime from" in call for call in calls)
     assert formatter.whole_files == 0
 
 

@@ -1,0 +1,70 @@
+"""The schema of a streaming file source that declares none: inferred once, then pinned."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from pyspark.errors import AnalysisException
+from pyspark.sql import SparkSession
+from pyspark.sql.types import StructType
+
+from .job import log
+from .stopping import StopRequest
+
+
+class NoInputYet(Exception):
+    """An undeclared schema cannot be inferred before the first file arrives."""
+
+
+def pinned_schema(
+    spark: SparkSession,
+    fmt: str,
+    path: str,
+    options: dict,
+    store: str,
+    stop: StopRequest,
+    wait: bool,
+) -> StructType:
+    """Schema of a file source that declares none: inferred once, then reused forever.
+
+    A streaming file source needs a fixed schema. Inferring it at every start would let
+    a new file change the columns under an existing checkpoint, so the first inference
+    is stored in `store` (beside the checkpoints) and every restart reads it back.
+    Declare a schema in the input's config (`tauro-gen infer-schema`) to review it.
+    """
+    try:
+        stored = spark.read.text(store).first()
+    except AnalysisException:
+        stored = None
+    if stored is not None:
+        return StructType.fromJson(json.loads(stored.value))
+    announced = False
+    while not stop.requested:
+        try:
+            schema = (
+                spark.read.format(fmt)
+                .options(**options)
+                .option("inferSchema", "true")
+                .load(path)
+                .schema
+            )
+        except AnalysisException:
+            schema = StructType()
+        if schema.fields:
+            record = spark.createDataFrame([(schema.json(),)], "value STRING")
+            record.coalesce(1).write.mode("ignore").text(store)
+            log.info(
+                "schema of %s inferred and pinned in %s: %s",
+                path,
+                store,
+                schema.simpleString(),
+            )
+            return schema
+        if not wait:
+            break
+        if not announced:
+            log.info("waiting for a first file in %s to infer its schema", path)
+            announced = True
+        time.sleep(1)
+    raise NoInputYet(f"no file in {path} yet")

@@ -1,0 +1,141 @@
+"""A streaming job's queries run until they end, one fails, or SIGINT/SIGTERM stops them."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+
+from pyspark.errors import StreamingQueryException
+from pyspark.sql import SparkSession
+from pyspark.sql.streaming import StreamingQuery
+
+from .job import build_spark_session, log
+
+
+class StopRequest:
+    """SIGINT/SIGTERM: the first asks the main loop to stop the queries cleanly; a
+    second one exits at once.
+
+    The handler only sets a flag: stopping a query from a signal handler while the main
+    thread waits in the JVM fails ("reentrant call"). pyspark installs its own SIGINT
+    handler while the SparkContext starts (it raises KeyboardInterrupt inside whatever
+    JVM call runs), so signals are held back until the session exists and ours are set.
+    """
+
+    SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+
+    def __init__(self) -> None:
+        self.signal_name: str | None = None
+
+    @property
+    def requested(self) -> bool:
+        return self.signal_name is not None or bool(signal.sigpending() & self.SIGNALS)
+
+    @classmethod
+    def start_session(cls) -> tuple[SparkSession, StopRequest]:
+        stop = cls()
+        logging.getLogger().addFilter(stop.hide_py4j_shutdown_noise)
+        signal.pthread_sigmask(signal.SIG_BLOCK, cls.SIGNALS)
+        try:
+            spark = build_spark_session()
+        except Exception:
+            if stop.requested:
+                stop.exit_after_jvm_shutdown()
+            raise
+        for signum in cls.SIGNALS:
+            signal.signal(signum, stop._handle)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, cls.SIGNALS)
+        return spark, stop
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.signal_name is None:
+            self.signal_name = signal.Signals(signum).name
+            # Said now, not after the stop: under spark-submit our output goes through the
+            # JVM, which a terminal's Ctrl+C is ending at this very moment.
+            log.info(
+                "%s received: stopping; a restart resumes from the checkpoints",
+                self.signal_name,
+            )
+        else:
+            # A second signal: a user insisting, or spark-submit's JVM ending its Python
+            # child while it shuts down after a terminal's Ctrl+C. Leave now.
+            self.exit_after_jvm_shutdown()
+
+    def hide_py4j_shutdown_noise(self, record: logging.LogRecord) -> bool:
+        """py4j logs each call that fails because the JVM is gone as a traceback on the
+        root logger. After a stop signal that is expected; we report the stop once."""
+        return not (self.requested and "while sending command" in record.getMessage())
+
+    def exit_after_jvm_shutdown(self) -> None:
+        """Under spark-submit a terminal's Ctrl+C reaches the JVM (our parent) too, and
+        it shuts Spark down under us. Checkpoints and the sinks' commit logs stay
+        consistent, so a restart resumes where this run ended."""
+        if self.signal_name is None:  # the signal came while the session was starting
+            log.info("stopped while starting; a restart resumes from the checkpoints")
+        logging.shutdown()
+        os._exit(0)
+
+
+def run_until_stopped(
+    spark: SparkSession, queries: list[StreamingQuery], stop: StopRequest
+) -> int:
+    """Wait on every query: 0 when all finish or on SIGINT/SIGTERM (after stopping
+    them); 1 as soon as one fails, after stopping the others."""
+    pending = list(queries)
+    reported: dict[str, int] = {}
+    for query in queries:
+        log.info("query %s started (id %s)", query.name, query.id)
+    while pending and not stop.requested:
+        try:
+            spark.streams.awaitAnyTermination(1)
+        except StreamingQueryException:
+            pass  # the failed query is found below
+        spark.streams.resetTerminated()
+        report_progress(queries, reported)
+        for query in [q for q in pending if not q.isActive]:
+            pending.remove(query)
+            error = query.exception()
+            if error is not None:
+                log.error("query %s failed: %s", query.name, str(error).splitlines()[0])
+                for other in pending:
+                    other.stop()
+                return 1
+            log.info("query %s finished", query.name)
+    for query in pending:  # what is still running when a stop was requested
+        query.stop()
+    report_progress(queries, reported)
+    if pending:
+        log.info("stopped %d query(ies) cleanly", len(pending))
+    return 0
+
+
+def report_progress(queries: list[StreamingQuery], reported: dict[str, int]) -> None:
+    """One line per completed micro-batch: batch id, rows in, rows out, duration."""
+    for query in queries:
+        done = reported.get(query.name, -1)
+        last = query.lastProgress
+        if last is None or last.batchId <= done:
+            continue
+        # Usually one new batch since the last look; the full history (up to 100 progress
+        # records through py4j) only when several batches ran in between.
+        for progress in [last] if last.batchId == done + 1 else query.recentProgress:
+            if progress.batchId <= reported.get(query.name, -1):
+                continue
+            if "addBatch" not in progress.durationMs:
+                continue  # an idle trigger (no new data): not a batch
+            reported[query.name] = progress.batchId
+            # File sinks report no row count; writers observe one ("rows_out") instead. It
+            # arrives as Row(rows=N), or over Spark Connect as Row(values=[N], schema=...).
+            observed = progress.observedMetrics.get("rows_out")
+            rows_out = observed[0] if observed else progress.sink.numOutputRows
+            if isinstance(rows_out, list):
+                rows_out = rows_out[0]
+            log.info(
+                "%s batch %d: %d rows in, %s rows out, %d ms",
+                query.name,
+                progress.batchId,
+                progress.numInputRows,
+                rows_out if isinstance(rows_out, int) and rows_out >= 0 else "n/a",
+                progress.batchDuration,
+            )
