@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import keyword
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, is_dataclass
@@ -20,6 +19,7 @@ from typing import Any
 
 from . import __version__, jobcode, packages
 from . import schema as schema_mod
+from .identifiers import identifier_for
 from .load import ENV_REFERENCE, REFERENCE
 from .model import (
     RESERVED_NAMES,
@@ -336,7 +336,7 @@ class _Namer:
         self.consts: set[str] = set()
 
     def func(self, prefix: str, name: str) -> str:
-        base = f"{prefix}_{_identifier(name)}"
+        base = f"{prefix}_{identifier_for(name)}"
         candidate, n = base, 2
         while candidate in self.module_names or candidate in self.funcs:
             candidate, n = f"{base}_{n}", n + 1
@@ -344,7 +344,7 @@ class _Namer:
         return candidate
 
     def const(self, name: str) -> str:
-        base = _identifier(name).upper().lstrip("_") or "VALUE"
+        base = identifier_for(identifier_for(name).upper()).lstrip("_") or "VALUE"
         candidate, n = base, 2
         while candidate in self.consts or candidate in self.module_names:
             candidate, n = f"{base}_{n}", n + 1
@@ -353,7 +353,7 @@ class _Namer:
 
     def var(self, entry: str) -> str:
         if entry not in self.vars:
-            base = _identifier(entry)
+            base = identifier_for(entry)
             candidate = base
             if candidate in self.module_names or candidate in self.funcs or candidate == "spark":
                 candidate = f"{base}_df"
@@ -434,15 +434,6 @@ def _sizes_state_partitions(project, pipeline, user_conf) -> bool:
         return False
     codes = [project.nodes[w.node].code for w in pipeline.order]
     return any(STATE_OPERATIONS & set(c.operations) for c in codes if c is not None)
-
-
-def _identifier(name: str) -> str:
-    text = re.sub(r"\W+", "_", str(name)).strip("_") or "x"
-    if text[0].isdigit():
-        text = f"n{text}"
-    if keyword.iskeyword(text):
-        text += "_"
-    return text
 
 
 def _value(value: Any) -> Value:

@@ -20,6 +20,7 @@ import jinja2
 
 from . import jobcode
 from . import schema as schema_mod
+from .identifiers import identifier_problem
 from .model import Trigger
 from .plan import EnvValue, JobPlan, Name, NodeCall
 
@@ -49,7 +50,11 @@ def args(values: tuple) -> str:
 
 
 def call_arguments(node: NodeCall) -> str:
-    """A node function's arguments: its DataFrames, then its params as keywords."""
+    """A node function's arguments: its DataFrames, then its params as keywords (validate
+    refuses a key that is not exactly an identifier, TG220; this is the last line of that)."""
+    for key, _ in node.params:
+        if identifier_problem(key):
+            raise ValueError(f"params key {key!r} {identifier_problem(key)}")
     return ", ".join([*node.args, *(f"{key}={py(value)}" for key, value in node.params)])
 
 

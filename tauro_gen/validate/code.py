@@ -10,6 +10,7 @@ from ..diagnostics import Location, did_you_mean
 from ..model import RESERVED_NAMES, SCAFFOLD_IMPORTS, NodeSpec, OutputSpec, ResolvedPipeline
 from ..nodecode import CodeError, NodeCode, SourceIndex
 from .context import Context
+from .names import bad_param_keys
 
 DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 IDENTIFIER = re.compile(r"^[A-Za-z_]\w*$")
@@ -54,6 +55,8 @@ def _resolve_node(ctx: Context, node: NodeSpec, sources: SourceIndex) -> None:
         return
     code = node.code
     for key in node.params:
+        if key in bad_param_keys(node):
+            continue  # not an identifier at all: TG220
         if key not in code.keyword_names and not code.takes_kwargs:
             ctx.report.error(
                 "TG304",
