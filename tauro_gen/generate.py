@@ -134,6 +134,7 @@ RENDERER_MODULES = (
     "jobcode.py",
     "nodecode.py",
     "identifiers.py",
+    "rename.py",
 )
 
 

@@ -126,7 +126,7 @@ def test_no_config_text_becomes_code(relative, source, strings):
 
 def test_the_scan_covers_the_golden_projects_and_the_corpus():
     names = {relative.split("/")[0] for relative, _, _ in JOBS}
-    assert {"tutorial", "build", "broken"} <= names
+    assert {"tutorial", "build", "broken", "hostile_names"} <= names
     assert sum(1 for r, _, _ in JOBS if r.startswith("broken/")) >= 10
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from ..diagnostics import Location, did_you_mean
-from ..model import RESERVED_NAMES, SCAFFOLD_IMPORTS, NodeSpec, OutputSpec, ResolvedPipeline
+from ..model import NodeSpec, OutputSpec, ResolvedPipeline
 from ..nodecode import CodeError, NodeCode, SourceIndex
 from .context import Context
 from .names import bad_param_keys
@@ -225,8 +225,8 @@ def check_arity(ctx: Context, node: NodeSpec, wired: int) -> None:
 
 
 def check_code_names(ctx: Context, pipeline: ResolvedPipeline, nodes, outputs) -> None:
-    """Two nodes may not bring different definitions under one name into the same job, nor
-    a name the generated job defines or imports itself."""
+    """Two definitions copied into one job cannot share a name (TG308). A name the job
+    itself defines or imports is no clash: the job's name yields (plan's job_renames)."""
     owner: dict[str, tuple[str, str]] = {}  # name -> (source file, text) of its definition
     users = [(f"node '{w.node}'", nodes[w.node].code) for w in pipeline.order]
     users += [(f"output '{o}'", outputs[o].foreach_code) for o in pipeline.outputs]
@@ -234,36 +234,22 @@ def check_code_names(ctx: Context, pipeline: ResolvedPipeline, nodes, outputs) -
         if code is None:
             continue
         for block in code.blocks:
-            where = Location(block.source, block.line, 1)
-            if block.name in RESERVED_NAMES:
-                ctx.report.error(
-                    "TG308",
-                    where,
-                    f"{user}: '{block.name}' is a name the generated job uses itself",
-                    "rename it in your code",
-                )
             previous = owner.get(block.name)
             if previous and previous != (block.source, block.text):
                 ctx.report.error(
                     "TG308",
-                    where,
+                    Location(block.source, block.line, 1),
                     f"pipeline '{pipeline.spec.name}': two different definitions named "
                     f"'{block.name}' ({previous[0]} and {block.source})",
                     "rename one of them; both are copied into the same job",
                 )
             owner[block.name] = (block.source, block.text)
         for ref in code.imports:
-            bound = ref.bound
-            target = SCAFFOLD_IMPORTS.get(bound)
-            if bound in owner or (target is not None and target != ref.target):
+            if ref.bound in owner:
                 ctx.report.error(
                     "TG308",
                     Location(code.source, code.line, 1),
-                    f"{user}: the name '{bound}' is imported from '{ref.target}' but "
-                    + (
-                        f"the generated job binds it to '{target}'"
-                        if target
-                        else "also defined elsewhere"
-                    ),
-                    f"import it under another name: import {ref.target} as my_{bound}",
+                    f"{user}: the name '{ref.bound}' is imported from '{ref.target}' but "
+                    "also defined elsewhere",
+                    f"import it under another name: import {ref.target} as my_{ref.bound}",
                 )
