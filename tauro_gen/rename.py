@@ -92,6 +92,10 @@ class _Renamer:
     def visit(self, node: ast.AST, shadowed: frozenset[str]) -> None:
         if isinstance(node, ast.Name):
             if node.id in self.renames and node.id not in shadowed:
+                if self.renames[node.id] in shadowed:
+                    raise RenameError(
+                        f"'{self.renames[node.id]}' is a local where '{node.id}' is used"
+                    )
                 self.edits.append(
                     (node.lineno, node.col_offset, node.end_col_offset, self.renames[node.id])
                 )
@@ -226,3 +230,35 @@ def _apply(source: str, edits: list[tuple[int, int, int, str]]) -> str:
         line = lines[lineno - 1]
         lines[lineno - 1] = line[:start] + text.encode() + line[end:]
     return b"".join(lines).decode()
+
+
+def free_locals(source: str, stand_ins: Mapping[str, str], avoid: Iterable[str]) -> str:
+    """`source` with each local of a module-level function renamed where it would capture a
+    stand-in's real name (`stand_ins`: stand-in -> the real global name it becomes): a
+    function that calls the user's `writer` cannot keep a local `writer`. The new local is
+    the first of `name_`, `name_2`, ... not in `avoid` nor in the function.
+
+    For the job's own generated functions, which bind their locals plainly (parameters and
+    assignments; no global statements)."""
+    tree = ast.parse(source)
+    edits: list[tuple[int, int, int, str]] = []
+    taken = set(avoid) | set(stand_ins.values())
+    for node in tree.body:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        captured = {stand_ins[n] for n in used if n in stand_ins}
+        captured &= _bound_names(node.body) | _argument_names(node.args)
+        every = used | _argument_names(node.args)
+        for old in sorted(captured):
+            new, n = f"{old}_", 2
+            while new in taken or new in every:
+                new, n = f"{old}_{n}", n + 1
+            every.add(new)
+            for item in ast.walk(node):
+                if isinstance(item, ast.Name) and item.id == old:
+                    edits.append((item.lineno, item.col_offset, item.end_col_offset, new))
+                elif isinstance(item, ast.arg) and item.arg == old:
+                    end = item.col_offset + len(old.encode())
+                    edits.append((item.lineno, item.col_offset, end, new))
+    return _apply(source, edits) if edits else source

@@ -24,7 +24,7 @@ from . import schema as schema_mod
 from .identifiers import identifier_problem
 from .model import Trigger
 from .plan import CodeSection, EnvValue, JobPlan, Name, NodeCall, Sink
-from .rename import rename_globals
+from .rename import free_locals, rename_globals
 
 
 def py(value: object) -> str:
@@ -145,7 +145,8 @@ def render_job(plan: JobPlan) -> tuple[Piece, ...]:
         runtime=dataclasses.replace(runtime, sections=()),
     )
     layout = template.render(plan=layout_plan, imports=_IMPORTS_MARK)
-    layout = rename_globals(rename_globals(layout, renames), user_functions)
+    layout = free_locals(rename_globals(layout, renames), user_functions, plan.code_names)
+    layout = rename_globals(layout, user_functions)
     main_guard = rename_globals(MAIN_GUARD, renames)
     imports = jobcode.import_block(
         layout + main_guard,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tauro_gen import jobcode
-from tauro_gen.rename import RenameError, rename_globals
+from tauro_gen.rename import RenameError, free_locals, rename_globals
 
 SOURCE = '''\
 import signal
@@ -125,3 +125,29 @@ def test_every_runtime_piece_renames_to_code_that_compiles():
         renamed = rename_globals(block.text, renames)
         compile(renamed, block.name, "exec")
         assert f"{block.name}_renamed" in renamed
+
+
+def test_a_local_that_would_capture_the_users_function_is_renamed():
+    """The writer calls the user's foreach_batch function `writer` (here a stand-in):
+    its own local `writer` (and a parameter `df`) make way, the user's name comes back."""
+    layout = (
+        "def write_out(df, available_now):\n"
+        "    writer = df.writeStream.foreachBatch(_user_0_)\n"
+        "    if available_now:\n"
+        "        writer = writer.trigger(availableNow=True)\n"
+        "    return writer.start(df=1)\n"
+    )
+    stand_ins = {"_user_0_": "writer"}
+    with pytest.raises(RenameError):
+        rename_globals(layout, stand_ins)
+    freed = rename_globals(free_locals(layout, stand_ins, avoid={"writer_"}), stand_ins)
+    assert freed == (
+        "def write_out(df, available_now):\n"
+        "    writer_2 = df.writeStream.foreachBatch(writer)\n"
+        "    if available_now:\n"
+        "        writer_2 = writer_2.trigger(availableNow=True)\n"
+        "    return writer_2.start(df=1)\n"
+    )
+    params = free_locals(layout, {"_user_0_": "df"}, avoid=())
+    assert params.startswith("def write_out(df_, available_now):\n    writer = df_.writeStream")
+    assert "start(df=1)" in params
