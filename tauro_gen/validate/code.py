@@ -12,8 +12,8 @@ from ..nodecode import CodeError, NodeCode, SourceIndex
 from .context import Context
 from .names import bad_param_keys
 
-DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
-IDENTIFIER = re.compile(r"^[A-Za-z_]\w*$")
+DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")  # matched whole (fullmatch)
+IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 # What reading a module that exists can raise besides CodeError: reported as TG310.
 _UNREADABLE = (OSError, UnicodeDecodeError, ValueError, RecursionError)
 
@@ -97,22 +97,22 @@ def _function_problem(node: NodeSpec) -> tuple[str, str] | None:
     spelled = node.function.strip()
     if node.module is not None:
         module = node.module.strip()
-        if not DOTTED.match(module):
+        if not DOTTED.fullmatch(module):
             return f"module '{node.module}' is not a dotted module name", _dotted_hint(module)
-        if not IDENTIFIER.match(spelled):
+        if not IDENTIFIER.fullmatch(spelled):
             hint = "with module:, function: names only the function"
-            if DOTTED.match(spelled):
+            if DOTTED.fullmatch(spelled):
                 hint += f", e.g. function: {spelled.rsplit('.', 1)[-1]}"
             return f"function '{node.function}' is not a function name", hint
         return None
-    if not DOTTED.match(spelled):
+    if not DOTTED.fullmatch(spelled):
         return f"function '{node.function}' is not a dotted Python name", _dotted_hint(spelled)
     return None
 
 
 def _dotted_hint(text: str) -> str:
     dotted = re.sub(r"\.py$", "", text.strip()).replace("/", ".").replace("\\", ".").strip(".")
-    if DOTTED.match(dotted):
+    if DOTTED.fullmatch(dotted):
         return f"write it with dots and without .py: {dotted}"
     return "write pkg.module.function, e.g. src.nodes.sales.clean_sales"
 
@@ -170,7 +170,7 @@ def _resolve_foreach_batch(ctx: Context, out: OutputSpec, sources: SourceIndex) 
         )
         return
     where = ctx.at("outputs", out.name, "foreach_batch", value=True)
-    if not DOTTED.match(out.foreach_batch.strip()):
+    if not DOTTED.fullmatch(out.foreach_batch.strip()):
         ctx.report.error(
             "TG309",
             where,
