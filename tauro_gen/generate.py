@@ -127,7 +127,15 @@ def _reusable(root: Path, plan: JobPlan, fingerprint) -> str | None:
 
 # What turns a plan into a job's text, besides the plan (whose digest the manifest records)
 # and the template and runtime code: a change to any of them changes the fingerprint.
-RENDERER_MODULES = ("render.py", "format.py", "schema.py", "jobcode.py", "nodecode.py")
+RENDERER_MODULES = (
+    "render.py",
+    "format.py",
+    "schema.py",
+    "jobcode.py",
+    "nodecode.py",
+    "identifiers.py",
+    "rename.py",
+)
 
 
 @cache

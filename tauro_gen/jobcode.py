@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 
@@ -179,6 +179,21 @@ JOB_NAMES = TEMPLATE_NAMES | frozenset(RUNTIME_DEFINITIONS)
 JOB_IMPORTS = _job_imports()
 
 
+def _job_words() -> frozenset[str]:
+    texts = [template_path().read_text(encoding="utf-8")]
+    texts += [
+        (PACKAGE_DIR / "runtime" / f"{m.rsplit('.', 1)[-1]}.py").read_text()
+        for m in runtime_modules()
+    ]
+    return frozenset(word for text in texts for word in re.findall(r"[A-Za-z_]\w*", text))
+
+
+# Every word of the template and the runtime code: a superset of the names (local or global)
+# the job's own code uses. A name the job's code takes instead of one the user's code binds
+# (plan's job renames) is chosen outside it, so it never meets a local of the job's functions.
+JOB_WORDS = _job_words()
+
+
 # -- a rendered job's imports ---------------------------------------------------------------
 
 
@@ -189,6 +204,8 @@ def import_block(
     copied_imports: Iterable[ImportRef],
     entries: Iterable[str],
     job_names: Iterable[str],
+    renames: Mapping[str, str] | None = None,
+    runtime_imports: Iterable[ImportRef] = (),
 ) -> str:
     """The import statements of a job, from the names its code uses.
 
@@ -198,10 +215,23 @@ def import_block(
     free name of the layout must resolve to one of those, a builtin or IMPORTABLE; every
     runtime piece in `entries` must be used; every name in `job_names` (what the pieces take
     from the job) must be defined by the layout. Anything else is a job that cannot start.
+
+    `renames` are the job's own names that yield to the user's (plan's job_renames), already
+    applied to `layout` and to the runtime pieces; the job's imports (IMPORTABLE and
+    `runtime_imports`, the runtime pieces') bind the new names, `copied_imports` (the user's)
+    keep theirs.
     """
+    renames = dict(renames or {})
+    template_names = {renames.get(name, name) for name in TEMPLATE_NAMES}
+    importable = {
+        renames.get(bound, bound): _renamed(ref, renames) for bound, ref in IMPORTABLE.items()
+    }
+    copied_imports = [*copied_imports, *(_renamed(ref, renames) for ref in runtime_imports)]
+    entries = [renames.get(name, name) for name in entries]
+    job_names = [renames.get(name, name) for name in job_names]
     tree = ast.parse(layout)
     bound = module_bindings(tree)
-    unexpected = bound - TEMPLATE_NAMES - set(plan_names)
+    unexpected = bound - template_names - set(plan_names)
     if unexpected:
         raise JobCodeError(f"the template binds {sorted(unexpected)}, unknown to jobcode")
     used = set().union(*(free_names(stmt) for stmt in tree.body))
@@ -211,11 +241,11 @@ def import_block(
     for ref in sorted(set(copied_imports), key=_sort_key):
         by_bound.setdefault(ref.bound, ref)
     unresolved = used - bound - set(copied_names) - BUILTINS - set(by_bound)
-    missing = sorted(name for name in unresolved if name not in IMPORTABLE)
+    missing = sorted(name for name in unresolved if name not in importable)
     if missing:
         raise JobCodeError(f"the job would use names nothing defines: {', '.join(missing)}")
     for name in unresolved:
-        by_bound[name] = IMPORTABLE[name]
+        by_bound[name] = importable[name]
     unused = sorted(set(entries) - used)
     if unused:
         raise JobCodeError(f"runtime pieces copied but never called: {', '.join(unused)}")
@@ -223,6 +253,13 @@ def import_block(
     if absent:
         raise JobCodeError(f"runtime pieces need {', '.join(absent)}, which the job lacks")
     return _layout(by_bound.values())
+
+
+def _renamed(ref: ImportRef, renames: Mapping[str, str]) -> ImportRef:
+    """`ref` bound to the job's new name for it, if it has one (`import signal as signal_`)."""
+    if ref.bound not in renames:
+        return ref
+    return ImportRef(ref.module, ref.name, renames[ref.bound])
 
 
 def _layout(refs: Iterable[ImportRef]) -> str:
@@ -259,7 +296,9 @@ def _sort_key(ref: ImportRef) -> tuple[str, str, str]:
     return ref.module, ref.name or "", ref.asname or ""
 
 
-def _isort_key(name: str) -> tuple[int, str]:
-    bare = name.split(" as ")[0]
+def _isort_key(name: str) -> tuple:
+    """isort's order of imported names: constants, classes, functions, each by name; one
+    name imported under two aliases (the job's and the user's), by alias the same way."""
+    bare, _, alias = name.partition(" as ")
     kind = 0 if bare.isupper() and len(bare) > 1 else 1 if bare[:1].isupper() else 2
-    return kind, bare.lower()
+    return kind, bare.lower(), _isort_key(alias) if alias else ()

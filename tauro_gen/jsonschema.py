@@ -26,7 +26,7 @@ FILES = {
 }
 GLOBAL_SETTINGS = "global_settings"
 FILE_NAMES = (*FILES, GLOBAL_SETTINGS)
-ENTRY_NAME = r"^\w[\w.\-]*$"  # validate.entries.SAFE_NAME, as an ECMA-262 pattern
+ENTRY_NAME = r"^\w[\w.\-]*$"  # identifiers.PLAIN_NAME, as an ECMA-262 pattern (its $ is the end)
 
 
 def _case_insensitive(pattern: str) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from .diagnostics import Location, Report, did_you_mean
+from .identifiers import is_plain_name
 
 SECTIONS = ("pipelines", "nodes", "inputs", "outputs")
 
@@ -43,7 +44,6 @@ DESCRIPTOR_KEYS = {
 REFERENCE = re.compile(r"(?<!\$)\$\{([^}]*)\}")
 ENV_REFERENCE = re.compile(r"^env:([A-Za-z_][A-Za-z0-9_]*)(:-.*)?$")
 
-ENV_NAME = re.compile(r"^\w[\w.\-]*$")
 
 Path_ = tuple  # a key path such as ("inputs", "sales_stream", "options", "header")
 
@@ -462,7 +462,7 @@ def load_project(root: Path, env: str = "base") -> tuple[RawProject, Report]:
     root = Path(root)
     config_dir = root / "config"
     raw = RawProject(root=root, env=env, sections={s: {} for s in SECTIONS}, global_settings={})
-    if not ENV_NAME.match(env) or env in (".", ".."):
+    if not is_plain_name(env) or env in (".", ".."):
         report.error(
             "TG117",
             Location(_display(root, config_dir)),

@@ -38,9 +38,9 @@ TRIGGER_KINDS = ("processing_time", "available_now", "continuous", "once")
 
 # Module-level names a generated job binds itself (its template's and tauro-gen's runtime
 # pieces'), and what the names it imports refer to: derived in jobcode.py from the template
-# and tauro_gen/runtime/. User code copied into a job may not define these names, nor import
-# something else under one of them (validate reports a clash); `plan` keeps its own names
-# clear of both.
+# and tauro_gen/runtime/. User code copied into a job keeps its names: where it binds one of
+# these, the job's own name yields (plan's job_renames, applied by tauro_gen/rename.py), and
+# the names plan makes up (readers, writers, constants, variables) keep clear of both.
 RESERVED_NAMES = JOB_NAMES
 SCAFFOLD_IMPORTS = JOB_IMPORTS
 

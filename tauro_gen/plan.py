@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import keyword
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, is_dataclass
+from dataclasses import dataclass, is_dataclass, replace
 from typing import Any
 
 from . import __version__, jobcode, packages
 from . import schema as schema_mod
+from .identifiers import identifier_for
 from .load import ENV_REFERENCE, REFERENCE
 from .model import (
     RESERVED_NAMES,
@@ -177,6 +177,9 @@ class JobPlan:
     code_names: tuple[str, ...]  # top-level names the user's code defines
     code_imports: tuple[ImportRef, ...]  # the imports it needs
     runtime: RuntimeCode
+    # The job's own module-level names (template, runtime, imports) that the user's code
+    # binds too: (name, the job's new name). The user's code keeps its names.
+    job_renames: tuple[tuple[str, str], ...]
     env_names: tuple[str, ...]  # environment variables read at start-up
     required_env: tuple[str, ...]  # those without a default: the job refuses to start without
     pins_schema: bool
@@ -214,7 +217,8 @@ def plan_job(project: Project, pipeline_name: str, script_path: str) -> JobPlan:
                 )
             )
     sinks_t = tuple(sinks)
-    user_blocks = [block for code in _user_code(project, pipeline) for block in code.blocks]
+    user_codes = _user_code(project, pipeline)
+    user_blocks = [block for code in user_codes for block in code.blocks]
     user_conf = {str(k): v for k, v in {**project.spark_conf, **pipeline.spec.spark_conf}.items()}
     settings = {
         **_session_defaults(sources, sinks),
@@ -258,10 +262,9 @@ def plan_job(project: Project, pipeline_name: str, script_path: str) -> JobPlan:
         batch_sinks=tuple(s for s in sinks_t if not s.streaming),
         code=_code_sections(user_blocks),
         code_names=tuple(dict.fromkeys(b.name for b in user_blocks)),
-        code_imports=tuple(
-            dict.fromkeys(i for code in _user_code(project, pipeline) for i in code.imports)
-        ),
+        code_imports=tuple(dict.fromkeys(i for code in user_codes for i in code.imports)),
         runtime=_runtime(entries),
+        job_renames=(),
         env_names=tuple(env_names),
         required_env=tuple(required_env),
         pins_schema=pins,
@@ -269,6 +272,7 @@ def plan_job(project: Project, pipeline_name: str, script_path: str) -> JobPlan:
         packages=packages,
         run_command=command,
     )
+    plan = replace(plan, job_renames=_job_renames(user_codes, plan.defined_names))
     return _with_digest(plan)
 
 
@@ -307,6 +311,8 @@ def _with_digest(plan: JobPlan) -> JobPlan:
     data.pop("digest")
     data.pop("version")
     data.pop("runtime")
+    if not data["job_renames"]:  # the usual case: the digests of jobs without any stay
+        data.pop("job_renames")
     text = json.dumps(data, sort_keys=True, default=str)
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     return JobPlan(**{**{f: getattr(plan, f) for f in plan.__dataclass_fields__}, "digest": digest})
@@ -336,7 +342,7 @@ class _Namer:
         self.consts: set[str] = set()
 
     def func(self, prefix: str, name: str) -> str:
-        base = f"{prefix}_{_identifier(name)}"
+        base = f"{prefix}_{identifier_for(name)}"
         candidate, n = base, 2
         while candidate in self.module_names or candidate in self.funcs:
             candidate, n = f"{base}_{n}", n + 1
@@ -344,16 +350,17 @@ class _Namer:
         return candidate
 
     def const(self, name: str) -> str:
-        base = _identifier(name).upper().lstrip("_") or "VALUE"
+        base = identifier_for(identifier_for(name).upper()).lstrip("_") or "VALUE"
         candidate, n = base, 2
-        while candidate in self.consts or candidate in self.module_names:
+        # Its schema constant is <CONST>_SCHEMA: that name must be free too.
+        while {candidate, f"{candidate}_SCHEMA"} & (self.consts | self.module_names):
             candidate, n = f"{base}_{n}", n + 1
         self.consts.add(candidate)
         return candidate
 
     def var(self, entry: str) -> str:
         if entry not in self.vars:
-            base = _identifier(entry)
+            base = identifier_for(entry)
             candidate = base
             if candidate in self.module_names or candidate in self.funcs or candidate == "spark":
                 candidate = f"{base}_df"
@@ -363,6 +370,29 @@ class _Namer:
             self.used_vars.add(candidate)
             self.vars[entry] = candidate
         return self.vars[entry]
+
+
+def _job_renames(user_codes: list, plan_names: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """The job's module-level names that yield to the user's: each name the job defines or
+    imports that the user's copied code binds too (unless both import the same thing) gets
+    the first of `name_`, `name_2`, ... that nothing in the job uses."""
+    user_names = {b.name for code in user_codes for b in code.blocks}
+    user_imports = {i.bound: i.target for code in user_codes for i in code.imports}
+    job_names = set(RESERVED_NAMES) | set(SCAFFOLD_IMPORTS)
+    clashes = (job_names & user_names) | {
+        name
+        for name, target in user_imports.items()
+        if name in job_names and SCAFFOLD_IMPORTS.get(name) != target
+    }
+    taken = set(jobcode.JOB_WORDS) | user_names | set(user_imports) | set(plan_names)
+    renames = []
+    for name in sorted(clashes):
+        candidate, n = f"{name}_", 2
+        while candidate in taken:
+            candidate, n = f"{name}_{n}", n + 1
+        taken.add(candidate)
+        renames.append((name, candidate))
+    return tuple(renames)
 
 
 def _user_code(project: Project, pipeline: ResolvedPipeline) -> list:
@@ -434,15 +464,6 @@ def _sizes_state_partitions(project, pipeline, user_conf) -> bool:
         return False
     codes = [project.nodes[w.node].code for w in pipeline.order]
     return any(STATE_OPERATIONS & set(c.operations) for c in codes if c is not None)
-
-
-def _identifier(name: str) -> str:
-    text = re.sub(r"\W+", "_", str(name)).strip("_") or "x"
-    if text[0].isdigit():
-        text = f"n{text}"
-    if keyword.iskeyword(text):
-        text += "_"
-    return text
 
 
 def _value(value: Any) -> Value:

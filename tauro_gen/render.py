@@ -13,6 +13,7 @@ would use a name nothing defines).
 from __future__ import annotations
 
 import dataclasses
+import re
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -20,8 +21,10 @@ import jinja2
 
 from . import jobcode
 from . import schema as schema_mod
+from .identifiers import identifier_problem
 from .model import Trigger
-from .plan import EnvValue, JobPlan, Name, NodeCall
+from .plan import CodeSection, EnvValue, JobPlan, Name, NodeCall, Sink
+from .rename import free_locals, rename_globals
 
 
 def py(value: object) -> str:
@@ -49,7 +52,11 @@ def args(values: tuple) -> str:
 
 
 def call_arguments(node: NodeCall) -> str:
-    """A node function's arguments: its DataFrames, then its params as keywords."""
+    """A node function's arguments: its DataFrames, then its params as keywords (validate
+    refuses a key that is not exactly an identifier, TG220; this is the last line of that)."""
+    for key, _ in node.params:
+        if identifier_problem(key):
+            raise ValueError(f"params key {key!r} {identifier_problem(key)}")
     return ", ".join([*node.args, *(f"{key}={py(value)}" for key, value in node.params)])
 
 
@@ -114,29 +121,89 @@ MAIN_GUARD = '\n\nif __name__ == "__main__":\n    raise SystemExit(main())\n'
 
 def render_job(plan: JobPlan) -> tuple[Piece, ...]:
     """The job's text in parts for format_job: the template's layout of what is particular
-    to this pipeline, the runtime pieces (stored black-formatted, so copied as they are),
-    and the `__main__` guard."""
+    to this pipeline (the user's code in it), the runtime pieces (stored black-formatted, so
+    copied as they are unless a name in them yields to the user's), and the `__main__` guard.
+
+    The job's own names that the user's code binds too are renamed (plan.job_renames) in
+    everything but the user's code: the layout is rendered with the user's code as
+    placeholder comments and the user's functions under stand-in names, renamed, and only
+    then given the user's names and code back.
+    """
     template = _template()
     runtime = plan.runtime
-    layout = template.render(
-        plan=dataclasses.replace(plan, code=(), runtime=dataclasses.replace(runtime, sections=())),
-        imports="",
+    renames = dict(plan.job_renames)
+    user_functions, stand_in = _stand_ins(plan)
+    by_mark: dict[str, str] = {}
+
+    def mark(text: str) -> str:
+        by_mark[_CODE_MARK.format(len(by_mark))] = text
+        return _CODE_MARK.format(len(by_mark) - 1)
+
+    layout_plan = dataclasses.replace(
+        stand_in,
+        code=tuple(CodeSection(s.source, tuple(map(mark, s.texts))) for s in plan.code),
+        runtime=dataclasses.replace(runtime, sections=()),
     )
+    layout = template.render(plan=layout_plan, imports=_IMPORTS_MARK)
+    layout = free_locals(rename_globals(layout, renames), user_functions, plan.code_names)
+    layout = rename_globals(layout, user_functions)
+    main_guard = rename_globals(MAIN_GUARD, renames)
     imports = jobcode.import_block(
-        layout + MAIN_GUARD,
+        layout + main_guard,
         plan_names=plan.defined_names,
-        copied_names=(*plan.code_names, *runtime.names),
-        copied_imports=(*plan.code_imports, *runtime.imports),
+        copied_names=(*plan.code_names, *(renames.get(n, n) for n in runtime.names)),
+        copied_imports=plan.code_imports,
         entries=runtime.entries,
         job_names=runtime.job_names,
+        renames=renames,
+        runtime_imports=runtime.imports,
     )
-    pieces = "".join(
-        f"\n\n# --- tauro-gen runtime from {section.source} ---\n"
-        + "\n\n\n".join(text.rstrip("\n") for text in section.texts)
-        + "\n"
-        for section in runtime.sections
+    by_mark[_IMPORTS_MARK] = imports
+    text = re.sub(
+        r"^# tauro-gen:(?:code \d+|imports)$", lambda m: by_mark[m[0]], layout, flags=re.M
     )
-    parts = [Piece(template.render(plan=plan, imports=imports))]
-    if pieces:
-        parts.append(Piece(pieces, formatted=True))
-    return (*parts, Piece(MAIN_GUARD))
+    parts = [Piece(text)]
+    for section in runtime.sections:
+        copied = tuple(rename_globals(t, renames) for t in section.texts)
+        parts.append(
+            Piece(
+                f"\n\n# --- tauro-gen runtime from {section.source} ---\n"
+                + "\n\n\n".join(t.rstrip("\n") for t in copied)
+                + "\n",
+                formatted=copied == section.texts,
+            )
+        )
+    return (*parts, Piece(main_guard))
+
+
+_CODE_MARK = "# tauro-gen:code {}"
+_IMPORTS_MARK = "# tauro-gen:imports"
+
+
+def _stand_ins(plan: JobPlan) -> tuple[dict[str, str], JobPlan]:
+    """The plan with the user's functions the layout calls under stand-in names, and the
+    user's name of each stand-in."""
+    names: dict[str, str] = {}
+
+    def stand_in(name: str) -> str:
+        names.setdefault(name, f"_tauro_user_{len(names)}_")
+        return names[name]
+
+    nodes = tuple(dataclasses.replace(n, function=stand_in(n.function)) for n in plan.nodes)
+    sinks = {
+        s.name: dataclasses.replace(s, batch_function=stand_in(s.batch_function))
+        for s in plan.sinks
+        if s.kind == "foreach_batch" and s.batch_function
+    }
+
+    def sink(s: Sink) -> Sink:
+        return sinks.get(s.name, s)
+
+    replaced = dataclasses.replace(
+        plan,
+        nodes=nodes,
+        sinks=tuple(map(sink, plan.sinks)),
+        stream_sinks=tuple(map(sink, plan.stream_sinks)),
+        batch_sinks=tuple(map(sink, plan.batch_sinks)),
+    )
+    return {v: k for k, v in names.items()}, replaced

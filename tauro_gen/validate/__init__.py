@@ -8,6 +8,7 @@ precisely why not.
   entry through it; `values`: intervals, triggers, watermarks and schemas;
 - `entries`: the typed inputs, outputs, nodes (with Tauro's inline ones), pipelines and
   settings; `connectors`: what each format needs and accepts (paths, options, Kafka);
+- `names`: entry names and `params` keys, which become names in the job;
 - `secrets`: literal secrets and where `${env:...}` may stand;
 - `code`: node and foreach_batch functions, their signatures, the names they bring in;
 - `wiring`: references, implied wiring, dependency order and cycles;
@@ -23,7 +24,7 @@ from __future__ import annotations
 from ..diagnostics import Report
 from ..load import RawProject
 from ..model import Project, ResolvedPipeline
-from . import code, connectors, entries, paths, secrets, streaming, wiring
+from . import code, connectors, entries, names, paths, secrets, streaming, wiring
 from .context import Context
 
 __all__ = ["validate_project"]
@@ -33,12 +34,13 @@ def validate_project(raw: RawProject) -> tuple[Project | None, Report]:
     """Check everything that can be checked at build time; return the model when error-free."""
     report = Report()
     ctx = Context(raw, report)
-    entries.check_names(ctx)
+    names.check_names(ctx)
     secrets.check_env_placement(ctx)
     secrets.check_secrets(ctx)
     found = entries.read_entries(ctx)
     connectors.check_connector_settings(ctx, found.inputs, found.outputs)
     streaming.check_stream_inputs(ctx, found.inputs)
+    names.check_param_keys(ctx, found.nodes)
     code.resolve_code(ctx, found.nodes, found.outputs)
 
     pipelines: dict[str, ResolvedPipeline] = {}

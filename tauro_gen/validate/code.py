@@ -7,12 +7,13 @@ from __future__ import annotations
 import re
 
 from ..diagnostics import Location, did_you_mean
-from ..model import RESERVED_NAMES, SCAFFOLD_IMPORTS, NodeSpec, OutputSpec, ResolvedPipeline
+from ..model import NodeSpec, OutputSpec, ResolvedPipeline
 from ..nodecode import CodeError, NodeCode, SourceIndex
 from .context import Context
+from .names import bad_param_keys
 
-DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
-IDENTIFIER = re.compile(r"^[A-Za-z_]\w*$")
+DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")  # matched whole (fullmatch)
+IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 # What reading a module that exists can raise besides CodeError: reported as TG310.
 _UNREADABLE = (OSError, UnicodeDecodeError, ValueError, RecursionError)
 
@@ -54,6 +55,8 @@ def _resolve_node(ctx: Context, node: NodeSpec, sources: SourceIndex) -> None:
         return
     code = node.code
     for key in node.params:
+        if key in bad_param_keys(node):
+            continue  # not an identifier at all: TG220
         if key not in code.keyword_names and not code.takes_kwargs:
             ctx.report.error(
                 "TG304",
@@ -94,22 +97,22 @@ def _function_problem(node: NodeSpec) -> tuple[str, str] | None:
     spelled = node.function.strip()
     if node.module is not None:
         module = node.module.strip()
-        if not DOTTED.match(module):
+        if not DOTTED.fullmatch(module):
             return f"module '{node.module}' is not a dotted module name", _dotted_hint(module)
-        if not IDENTIFIER.match(spelled):
+        if not IDENTIFIER.fullmatch(spelled):
             hint = "with module:, function: names only the function"
-            if DOTTED.match(spelled):
+            if DOTTED.fullmatch(spelled):
                 hint += f", e.g. function: {spelled.rsplit('.', 1)[-1]}"
             return f"function '{node.function}' is not a function name", hint
         return None
-    if not DOTTED.match(spelled):
+    if not DOTTED.fullmatch(spelled):
         return f"function '{node.function}' is not a dotted Python name", _dotted_hint(spelled)
     return None
 
 
 def _dotted_hint(text: str) -> str:
     dotted = re.sub(r"\.py$", "", text.strip()).replace("/", ".").replace("\\", ".").strip(".")
-    if DOTTED.match(dotted):
+    if DOTTED.fullmatch(dotted):
         return f"write it with dots and without .py: {dotted}"
     return "write pkg.module.function, e.g. src.nodes.sales.clean_sales"
 
@@ -167,7 +170,7 @@ def _resolve_foreach_batch(ctx: Context, out: OutputSpec, sources: SourceIndex) 
         )
         return
     where = ctx.at("outputs", out.name, "foreach_batch", value=True)
-    if not DOTTED.match(out.foreach_batch.strip()):
+    if not DOTTED.fullmatch(out.foreach_batch.strip()):
         ctx.report.error(
             "TG309",
             where,
@@ -222,8 +225,8 @@ def check_arity(ctx: Context, node: NodeSpec, wired: int) -> None:
 
 
 def check_code_names(ctx: Context, pipeline: ResolvedPipeline, nodes, outputs) -> None:
-    """Two nodes may not bring different definitions under one name into the same job, nor
-    a name the generated job defines or imports itself."""
+    """Two definitions copied into one job cannot share a name (TG308). A name the job
+    itself defines or imports is no clash: the job's name yields (plan's job_renames)."""
     owner: dict[str, tuple[str, str]] = {}  # name -> (source file, text) of its definition
     users = [(f"node '{w.node}'", nodes[w.node].code) for w in pipeline.order]
     users += [(f"output '{o}'", outputs[o].foreach_code) for o in pipeline.outputs]
@@ -231,36 +234,22 @@ def check_code_names(ctx: Context, pipeline: ResolvedPipeline, nodes, outputs) -
         if code is None:
             continue
         for block in code.blocks:
-            where = Location(block.source, block.line, 1)
-            if block.name in RESERVED_NAMES:
-                ctx.report.error(
-                    "TG308",
-                    where,
-                    f"{user}: '{block.name}' is a name the generated job uses itself",
-                    "rename it in your code",
-                )
             previous = owner.get(block.name)
             if previous and previous != (block.source, block.text):
                 ctx.report.error(
                     "TG308",
-                    where,
+                    Location(block.source, block.line, 1),
                     f"pipeline '{pipeline.spec.name}': two different definitions named "
                     f"'{block.name}' ({previous[0]} and {block.source})",
                     "rename one of them; both are copied into the same job",
                 )
             owner[block.name] = (block.source, block.text)
         for ref in code.imports:
-            bound = ref.bound
-            target = SCAFFOLD_IMPORTS.get(bound)
-            if bound in owner or (target is not None and target != ref.target):
+            if ref.bound in owner:
                 ctx.report.error(
                     "TG308",
                     Location(code.source, code.line, 1),
-                    f"{user}: the name '{bound}' is imported from '{ref.target}' but "
-                    + (
-                        f"the generated job binds it to '{target}'"
-                        if target
-                        else "also defined elsewhere"
-                    ),
-                    f"import it under another name: import {ref.target} as my_{bound}",
+                    f"{user}: the name '{ref.bound}' is imported from '{ref.target}' but "
+                    "also defined elsewhere",
+                    f"import it under another name: import {ref.target} as my_{ref.bound}",
                 )

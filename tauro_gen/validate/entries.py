@@ -4,7 +4,6 @@ mistake is reported and left out, so what refers to it is not reported a second 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,10 +12,6 @@ from ..model import InputSpec, NodeSpec, OutputSpec, PipelineSpec
 from .connectors import check_location
 from .context import INVALID, SECTION_OF, Context, describe
 from .keys import ALIASES, WIRING_KEYS, Key, read_entry, read_value
-
-# Names become file names (build/<pipeline>.py), query names and Python identifiers.
-SAFE_NAME = re.compile(r"^\w[\w.\-]*$")
-MAX_NAME = 100
 
 
 @dataclass(frozen=True)
@@ -42,47 +37,6 @@ class Entries:
     # inline in a node (they belong to it): implied wiring picks "the" input or output here.
     declared_inputs: tuple[str, ...]
     declared_outputs: tuple[str, ...]
-
-
-def check_names(ctx: Context) -> None:
-    """Names become file names, query names and Python identifiers: keep them plain (TG212)."""
-    for kind, section in SECTION_OF.items():
-        for name in ctx.raw.sections[section]:
-            _check_name(ctx, kind, str(name), ctx.at(section, name))
-    seen: dict[str, str] = {}
-    for name in ctx.raw.sections["pipelines"]:
-        other = seen.setdefault(str(name).lower(), str(name))
-        if other != name:
-            ctx.report.error(
-                "TG212",
-                ctx.at("pipelines", name),
-                f"pipeline names '{other}' and '{name}' differ only in case",
-                "their jobs build/<name>.py would be one file on macOS and Windows; rename one",
-            )
-
-
-def _check_name(ctx: Context, kind: str, name: str, where: Location) -> None:
-    problem = None
-    if not name.strip():
-        problem = "is empty"
-    elif len(name) > MAX_NAME:
-        problem = f"is longer than {MAX_NAME} characters"
-    elif not SAFE_NAME.match(name):
-        bad = sorted({c for c in name if not (c.isalnum() or c in "_.-")})
-        shown = ", ".join(repr(c) for c in bad[:5])
-        problem = f"contains {shown}" if bad else "must start with a letter, digit or '_'"
-    if problem:
-        ctx.report.error(
-            "TG212",
-            where,
-            f"{kind} name {name!r} {problem}",
-            f"use letters, digits, '_', '-' and '.', e.g. '{_safe_name(name)[:MAX_NAME]}'"
-            f" (the name becomes a file name and a Python identifier)",
-        )
-
-
-def _safe_name(name: str) -> str:
-    return re.sub(r"[^\w.\-]+", "_", name).strip("_.-") or "my_name"
 
 
 def read_entries(ctx: Context) -> Entries:
