@@ -239,7 +239,11 @@ def _construct(node, path, display, key_locs, value_locs, report, budget=None) -
         finally:
             budget.active.discard(id(node))
     try:
-        return _SCALAR_LOADER.construct_object(node)
+        value = _SCALAR_LOADER.construct_object(node)
+        if isinstance(value, bytes):
+            # A setting is text, a number or a flag; a job would get "b'...'" for it.
+            raise ValueError("binary data (!!binary) is not a setting")
+        return value
     except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         budget.fatal = True

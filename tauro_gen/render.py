@@ -13,6 +13,7 @@ would use a name nothing defines).
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from functools import lru_cache
 from typing import NamedTuple
@@ -41,6 +42,9 @@ def py(value: object) -> str:
         return "(" + "".join(f"{py(v)}, " for v in value) + ")"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{py(k)}: {py(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, float) and not math.isfinite(value):
+        # repr() gives the bare names nan and inf, which no job defines
+        return f'float("{value}")'
     if value is None or isinstance(value, (bool, int, float, str)):
         return repr(value)
     raise TypeError(f"no literal for {type(value).__name__}")
