@@ -28,7 +28,7 @@ from .load import load_project
 from .plan import job_path, plan_job
 from .scaffold import ScaffoldError, init_project
 from .validate import validate_project
-from .write import write_files
+from .write import out_folder_problem, write_files
 
 EXIT_OK, EXIT_DIFF, EXIT_CONFIG, EXIT_BUG = 0, 1, 2, 3
 
@@ -40,7 +40,18 @@ app = typer.Typer(
 
 ProjectOpt = typer.Option(Path("."), "--project", "-p", help="Project root (holds config/).")
 EnvOpt = typer.Option("base", "--env", "-e", help="Environment overlay config/<ENV>/.")
-OutOpt = typer.Option("build", "--out", help="Output folder, relative to the project.")
+
+
+def _checked_out(out: str) -> str:
+    problem = out_folder_problem(out)
+    if problem is not None:
+        raise typer.BadParameter(problem)
+    return out
+
+
+OutOpt = typer.Option(
+    "build", "--out", help="Output folder, relative to the project.", callback=_checked_out
+)
 
 
 class ConfigProblem(Exception):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import unicodedata
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -65,8 +66,26 @@ def call_arguments(node: NodeCall) -> str:
 
 
 def doc(text: object) -> str:
-    """Text that is safe inside a docstring or a comment: one line, no quotes that end it."""
-    return " ".join(str(text).split()).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    """Any text made safe inside a docstring or a comment: one line; backslashes, control
+    characters and lone surrogates shown as escapes (a NUL byte would stop the file from
+    compiling); no quotes that end the docstring, at its end either."""
+    line = " ".join(str(text).split()).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    line = "".join(_escaped(c) if unicodedata.category(c) in _UNSAFE else c for c in line)
+    return line[:-1] + '\\"' if line.endswith('"') else line
+
+
+# Control characters, lone surrogates, unassigned code points (line and paragraph
+# separators are whitespace, gone already).
+_UNSAFE = frozenset({"Cc", "Cs", "Cn"})
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    return (
+        f"\\x{code:02x}"
+        if code < 0x100
+        else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+    )
 
 
 def sentence(text: object) -> str:

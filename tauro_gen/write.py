@@ -8,8 +8,9 @@ previous `build/` exactly as it was.
 from __future__ import annotations
 
 import os
+import posixpath
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 
 def write_files(files: dict[Path, str]) -> list[Path]:
@@ -59,3 +60,21 @@ def _temporary(path: Path, text: str | None) -> str:
         if text is not None:
             handle.write(text)
     return tmp
+
+
+def out_folder_problem(out: str) -> str | None:
+    """What is wrong with `--out` as the folder for generated jobs, or None. It is written
+    into, and named in each job's docstring and run command, so it must be a folder inside
+    the project: relative, not empty, not escaping the project with `..`, printable."""
+    if not out.strip():
+        return "is empty (give a folder inside the project, e.g. build)"
+    if any(not ch.isprintable() for ch in out):
+        return "holds a control character"
+    path = PurePosixPath(out.replace("\\", "/"))
+    if path.is_absolute() or PureWindowsPath(out).drive:
+        return f"'{out}' is absolute: give a folder relative to the project, e.g. build"
+    if posixpath.normpath(path.as_posix()).split("/")[0] == "..":
+        return f"'{out}' is outside the project: give a folder inside it, e.g. build"
+    if posixpath.normpath(path.as_posix()) in (".", ""):
+        return f"'{out}' is the project folder itself: give a folder inside it, e.g. build"
+    return None

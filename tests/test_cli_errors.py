@@ -224,3 +224,29 @@ def test_disk_full_while_writing_leaves_the_previous_build(tmp_path, monkeypatch
     code, _, err = run("build", "--all", "-p", str(root))
     assert code == 3 and "No space left on device" in err and "internal error" not in err
     assert snapshot(root / "build") == before  # nothing replaced, no temporary file left
+
+
+@pytest.mark.parametrize(
+    "out, problem",
+    [
+        ("", "is empty"),
+        ("   ", "is empty"),
+        ("/tmp/elsewhere", "is absolute"),
+        ("../outside", "outside the project"),
+        ("build/../..", "outside the project"),
+        (".", "the project folder itself"),
+        ("build\n", "control character"),
+    ],
+)
+def test_out_must_be_a_folder_inside_the_project(tmp_path, out, problem):
+    """`--out ''` wrote the jobs into / (the empty path joined to the root)."""
+    root = seed_copy(tmp_path)
+    code, _, err = run("build", "--all", "-p", str(root), "--out", out)
+    assert code == 2 and problem in err and "--out" in err
+    assert sorted(p.name for p in root.iterdir()) == ["config", "src"]
+
+
+def test_out_inside_the_project_is_written(tmp_path):
+    root = seed_copy(tmp_path)
+    code, _, _ = run("build", "--all", "-p", str(root), "--out", "dist/jobs")
+    assert code == 0 and (root / "dist" / "jobs" / "real_time_sales.py").is_file()

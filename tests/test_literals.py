@@ -9,7 +9,7 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tauro_gen.render import py
+from tauro_gen.render import doc, py
 
 SCALARS = (
     st.none()
@@ -49,3 +49,18 @@ def test_non_finite_floats_are_spelled_with_float():
     assert py(float("nan")) == 'float("nan")'
     assert py(float("-inf")) == 'float("-inf")'
     assert py([1.5, float("inf")]) == '[1.5, float("inf")]'
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text())
+def test_any_text_is_safe_in_a_docstring_and_a_comment(text):
+    line = doc(text)
+    for source in (f'"""Job: {line}"""\n', f'"""{line}"""\n', f"x = 1  # {line}\n"):
+        compile(source, "job.py", "exec")
+    assert "\n" not in line and "\0" not in line
+
+
+def test_a_docstring_keeps_backslashes_and_shows_control_characters():
+    assert doc("dist\\unix") == "dist\\\\unix"
+    assert doc("data/\0in") == "data/\\x00in"
+    assert doc('ends with "quote"') == 'ends with "quote\\"'
