@@ -37,8 +37,8 @@ def manifest_pairs(old: Path, new: Path) -> list[ManifestPair]:
         return [
             ManifestPair(
                 name,
-                olds[name].read_text(encoding="utf-8") if name in olds else None,
-                news[name].read_text(encoding="utf-8") if name in news else None,
+                _read(olds[name]) if name in olds else None,
+                _read(news[name]) if name in news else None,
             )
             for name in sorted(set(olds) | set(news))
         ]
@@ -49,8 +49,20 @@ def manifest_pairs(old: Path, new: Path) -> list[ManifestPair]:
             raise CompareError(
                 f"{manifest} not found: `tauro-gen build` writes it beside {given.name}"
             )
-        texts.append(manifest.read_text(encoding="utf-8"))
+        texts.append(_read(manifest))
     return [ManifestPair(new.name, texts[0], texts[1])]
+
+
+def _read(manifest: Path) -> str:
+    """A manifest's text; one that is not UTF-8 (or cannot be read) is not a manifest."""
+    try:
+        return manifest.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CompareError(
+            f"{manifest}: not a tauro-gen manifest (not UTF-8: {exc.reason})"
+        ) from None
+    except OSError as exc:
+        raise CompareError(f"{manifest}: cannot read it ({exc.strerror})") from None
 
 
 def _manifest_of(path: Path) -> Path:

@@ -24,7 +24,7 @@ def write_files(files: dict[Path, str]) -> list[Path]:
     replaced: list[tuple[Path, str | None]] = []
     try:
         for path, text in sorted(files.items()):
-            if path.is_file() and path.read_text(encoding="utf-8") == text:
+            if path.is_file() and path.read_bytes() == text.encode("utf-8"):
                 continue
             path.parent.mkdir(parents=True, exist_ok=True)
             staged.append((path, _temporary(path, text)))

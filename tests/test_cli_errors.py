@@ -250,3 +250,30 @@ def test_out_inside_the_project_is_written(tmp_path):
     root = seed_copy(tmp_path)
     code, _, _ = run("build", "--all", "-p", str(root), "--out", "dist/jobs")
     assert code == 0 and (root / "dist" / "jobs" / "real_time_sales.py").is_file()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"not json",
+        b"{}",
+        b"[]",
+        b'{"manifest_version": 99}',
+        b"\xff\xfe",
+        b'{"manifest_version": 2}',
+    ],
+    ids=["not-json", "empty-object", "list", "unknown-version", "not-utf8", "keys-missing"],
+)
+def test_a_damaged_manifest_in_build_is_a_clear_answer_never_an_internal_error(tmp_path, damage):
+    """build repairs it (exit 0), check reports build/ stale (exit 1), diff says which file
+    is not a manifest (exit 2, one line)."""
+    root = seed_copy(tmp_path)
+    assert run("build", "--all", "-p", str(root))[0] == 0
+    shutil.copytree(root / "build", root / "old")
+    manifest = root / "build" / "real_time_sales.manifest.json"
+    manifest.write_bytes(damage)
+    code, _, err = run("diff", str(root / "old"), str(root / "build"), "-p", str(root))
+    assert code == 2 and "real_time_sales.manifest.json" in err and len(err.splitlines()) == 1
+    assert run("check", "-p", str(root))[0] == 1
+    assert run("build", "--all", "-p", str(root))[0] == 0
+    assert manifest.read_bytes() == (root / "old" / "real_time_sales.manifest.json").read_bytes()
