@@ -5,6 +5,7 @@ no command output and no log line — yet the job really uses them."""
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -46,7 +47,7 @@ customers_report:
 from pyspark.sql import functions as F
 
 
-def pseudonymise(df, pepper):
+def pseudonymise(df, pepper, **settings):
     \"\"\"Customers become a salted hash: the pepper never leaves the environment.\"\"\"
     return df.withColumn("customer", F.sha2(F.concat(F.col("customer"), F.lit(pepper)), 256))
 """,
@@ -71,6 +72,19 @@ def assert_no_secret(text: str, where: str) -> None:
         assert value not in text, f"the value of {name} leaked into {where}"
 
 
+COMMANDS = (
+    ("validate",),
+    ("validate", "--format", "json"),
+    ("build", "--all"),
+    ("list",),
+    ("check",),
+    ("explain", "--pipeline", "customers_report"),
+    ("explain", "--pipeline", "customers_report", "--format", "json"),
+    ("graph", "--pipeline", "customers_report"),
+    ("diff", "build", "build"),
+)
+
+
 @pytest.fixture
 def secret_project(tmp_path) -> Path:
     root = tmp_path / "secret_project"
@@ -83,17 +97,7 @@ def secret_project(tmp_path) -> Path:
 def test_secrets_appear_in_no_generated_file_and_no_command_output(secret_project):
     root = secret_project
     outputs = []
-    for args in (
-        ("validate",),
-        ("validate", "--format", "json"),
-        ("build", "--all"),
-        ("list",),
-        ("check",),
-        ("explain", "--pipeline", "customers_report"),
-        ("explain", "--pipeline", "customers_report", "--format", "json"),
-        ("graph", "--pipeline", "customers_report"),
-        ("diff", "build", "build"),
-    ):
+    for args in COMMANDS:
         result = cli(root, *args)
         assert result.returncode == 0, (args, result.stderr)
         outputs.append((args, result.stdout + result.stderr))
@@ -162,3 +166,102 @@ def test_the_job_uses_the_secrets_and_logs_none(secret_project, spark):
         1: hashlib.sha256(f"Alice{pepper}".encode()).hexdigest(),
         2: hashlib.sha256(f"Bob{pepper}".encode()).hexdigest(),
     }
+
+
+# One project per kind of literal secret: (file, text) replacing one file of the project above,
+# and the secret value that must appear nowhere but in that config file.
+JDBC_OUTPUT = """\
+pseudonymised:
+  format: jdbc
+  options:
+    url: {url}
+    dbtable: public.customers
+"""
+LITERAL_SECRETS = {
+    "env_default": (
+        "config/inputs.yaml",
+        FILES["config/inputs.yaml"].replace("${env:API_TOKEN}", "${env:API_TOKEN:-LEAK-tok-01}"),
+        "LEAK-tok-01",
+    ),
+    "jdbc_query": (
+        "config/outputs.yaml",
+        JDBC_OUTPUT.format(url="jdbc:postgresql://db/shop?user=app&password=LEAK-pw-02"),
+        "LEAK-pw-02",
+    ),
+    "sqlserver_properties": (
+        "config/outputs.yaml",
+        JDBC_OUTPUT.format(url='"jdbc:sqlserver://db:1433;user=app;password=LEAK-pw-03"'),
+        "LEAK-pw-03",
+    ),
+    "url_userinfo": (
+        "config/outputs.yaml",
+        JDBC_OUTPUT.format(url="jdbc:mysql://app:LEAK-pw-04@db:3306/shop"),
+        "LEAK-pw-04",
+    ),
+    "azure_account_key": (
+        "config/pipelines.yaml",
+        FILES["config/pipelines.yaml"]
+        + "  spark_conf:\n"
+        + "    spark.hadoop.fs.azure.account.key.acct.dfs.core.windows.net: LEAK-key-05\n",
+        "LEAK-key-05",
+    ),
+    "s3a_secret_key_global": (
+        "config/global_settings.yaml",
+        "spark_conf:\n  fs.s3a.secret.key: LEAK-key-06\n",
+        "LEAK-key-06",
+    ),
+    "aws_param": (
+        "config/nodes.yaml",
+        FILES["config/nodes.yaml"] + "    aws_secret_access_key: LEAK-key-07\n",
+        "LEAK-key-07",
+    ),
+    "jaas_password": (
+        "config/inputs.yaml",
+        FILES["config/inputs.yaml"]
+        + "    jaas: 'org.apache.kafka.common.security.plain.PlainLoginModule required"
+        + ' username="etl" password="LEAK-pw-08";\'\n',
+        "LEAK-pw-08",
+    ),
+    "connection_string": (
+        "config/nodes.yaml",
+        FILES["config/nodes.yaml"]
+        + '    conn: "AccountName=acct;AccountKey=LEAK-key-09;EndpointSuffix=core.windows.net"\n',
+        "LEAK-key-09",
+    ),
+    "sas_signature": (
+        "config/nodes.yaml",
+        FILES["config/nodes.yaml"]
+        + '    ref: "https://a.blob.core.windows.net/c/f?sv=1&sig=LEAK-10"\n',
+        "LEAK-10",
+    ),
+    "private_key": (
+        "config/nodes.yaml",
+        FILES["config/nodes.yaml"]
+        + '    pem: "-----BEGIN PRIVATE KEY-----\\nLEAK-11\\n-----END PRIVATE KEY-----"\n',
+        "LEAK-11",
+    ),
+    "default_where_env_cannot_stand": (
+        "config/global_settings.yaml",
+        "checkpoint_root: ${env:CHECKPOINT_TOKEN:-LEAK-12}\n",
+        "LEAK-12",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(LITERAL_SECRETS))
+def test_a_literal_secret_of_every_kind_is_refused_and_shown_nowhere(secret_project, kind):
+    file, text, secret = LITERAL_SECRETS[kind]
+    code = "TG112" if kind == "default_where_env_cannot_stand" else "TG6"
+    root = secret_project
+    (root / file).write_text(text)
+    results = {args: cli(root, *args) for args in COMMANDS}
+    assert results[("validate",)].returncode == 2
+    found = json.loads(results[("validate", "--format", "json")].stdout)
+    assert [(d["code"][:3], d["file"]) for d in found] == [(code[:3], file)], found
+    assert results[("build", "--all")].returncode == 2
+    for args, result in results.items():
+        assert result.returncode != 3, (args, result.stderr)  # a user's mistake, not our bug
+        assert secret not in result.stdout + result.stderr, f"tauro-gen {' '.join(args)}"
+    assert not (root / "build").exists()
+    holders = [p for p in root.rglob("*") if p.is_file() and secret in p.read_text()]
+    assert holders == [root / file]

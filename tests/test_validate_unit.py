@@ -124,6 +124,22 @@ def test_watermark_delays_may_use_months():
         "spark.hadoop.fs.s3a.secret.key",
         "privateKey",
         "passwd",
+        "sslpassword",
+        "spark.ssl.keyStorePassword",
+        "spark.authenticate.secret",
+        "spark.hadoop.fs.s3a.access.key",
+        "fs.s3a.session.token",
+        "fs.s3a.bucket.logs.secret.key",
+        "fs.s3a.encryption.key",
+        "spark.hadoop.fs.azure.account.key.acct.dfs.core.windows.net",
+        "fs.azure.account.oauth2.client.secret.acct.dfs.core.windows.net",
+        "fs.azure.sas.container.acct.blob.core.windows.net",
+        "fs.gs.auth.service.account.private.key",
+        "kafka.ssl.truststore.password",
+        "kafka.sasl.oauthbearer.client.credentials.client.secret",
+        "aws_secret_access_key",
+        "AccountKey",
+        "SharedAccessSignature",
     ],
 )
 def test_secret_keys(key):
@@ -132,7 +148,23 @@ def test_secret_keys(key):
 
 @pytest.mark.parametrize(
     "key",
-    ["max_tokens", "token_column", "user", "url", "spark.hadoop.fs.s3a.access.key", "tokenizer"],
+    [
+        "max_tokens",
+        "token_column",
+        "user",
+        "url",
+        "tokenizer",
+        "tokenizer_path",
+        "key_column",
+        "password_column",
+        "secret_scope",
+        "spark.authenticate.secret.file",
+        "spark.hadoop.fs.s3a.aws.credentials.provider",
+        "fs.azure.sas.token.provider.type",
+        "fs.azure.account.oauth2.client.id",
+        "google.cloud.auth.service.account.json.keyfile",
+        "kafka.ssl.keystore.location",
+    ],
 )
 def test_not_secret_keys(key):
     assert not is_secret_key(key)

@@ -1,0 +1,2 @@
+def clean(df, header):
+    return df.filter(df.amount > 0)

@@ -1,0 +1,2 @@
+def clean(df, gcp_json):
+    return df.filter(df.amount > 0)

@@ -1,0 +1,2 @@
+def clean(df, services):
+    return df.filter(df.amount > 0)
