@@ -217,7 +217,7 @@ def plan_job(project: Project, pipeline_name: str, script_path: str) -> JobPlan:
     user_blocks = [block for code in _user_code(project, pipeline) for block in code.blocks]
     user_conf = {str(k): v for k, v in {**project.spark_conf, **pipeline.spec.spark_conf}.items()}
     settings = {
-        **_session_defaults(sources, sinks),
+        **_session_defaults(sources, sinks, pipeline.kind == "streaming"),
         **{key: (value, None) for key, value in user_conf.items()},
     }
     spark_conf_t = tuple(
@@ -414,12 +414,21 @@ STATE_OPERATIONS = frozenset({"aggregation", "deduplication", "join", "arbitrary
 # the job's own few lines (bench/RESULTS.md, section e). WARN still shows every problem.
 QUIET_LOGS = {"spark.log.level": "WARN", "spark.ui.showConsoleProgress": "false"}
 QUIET_LOGS_WHY = "Spark's log at WARN and no progress bars: the job's own lines stand out."
+# Spark turns adaptive query execution off in every streaming query (and so in the
+# micro-batches a foreachBatch sink gets), with a WARN at each start unless it is off already.
+NO_STREAMING_AQE = {"spark.sql.adaptive.enabled": "false"}
+NO_STREAMING_AQE_WHY = (
+    "Adaptive query execution off: Spark disables it in streaming queries and their"
+    " foreachBatch micro-batches anyway, and warns at each start when it is on."
+)
 
 
-def _session_defaults(sources, sinks) -> dict[str, tuple[Any, str]]:
+def _session_defaults(sources, sinks, streaming: bool) -> dict[str, tuple[Any, str]]:
     """The settings tauro-gen adds to a job's session, each with why (a user's spark_conf
-    still wins, key by key)."""
+    still wins, key by key). Batch jobs keep adaptive query execution."""
     groups = [(QUIET_LOGS, QUIET_LOGS_WHY)]
+    if streaming:
+        groups.append((NO_STREAMING_AQE, NO_STREAMING_AQE_WHY))
     if any(s.format == "delta" for s in (*sources, *sinks)):
         groups.append((dict(packages.DELTA_CONF), "Delta Lake's SQL extension and catalog."))
     if any(s.format in PARQUET_WRITERS for s in sinks):
