@@ -38,6 +38,14 @@ def spark_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 EXPECTED_LOG_LINES = (
     r"WARNING: Using incubator modules: jdk\.incubator\.vector",
     r"\S+ \S+ WARN NativeCodeLoader: Unable to load native-hadoop library for your platform",
+    r"\S+ \S+ WARN MicroBatchExecution: Disabling AQE since AQE is not supported in stateful",
+    r"\S+ \S+ WARN HDFSBackedStateStoreProvider .*: The state for version \d+ doesn't exist in "
+    r"loadedMaps\. .*Note that this is normal for the first batch of starting query\.",
+)
+# A job with a foreachBatch sink keeps adaptive query execution for its micro-batches' batch
+# work, and Spark says at each query start that the streaming query runs without it.
+AQE_IN_FOREACH_BATCH_JOB = (
+    r"\S+ \S+ WARN ResolveWriteToStream: spark\.sql\.adaptive\.enabled is not supported"
 )
 STACK_FRAME = re.compile(r"^\s+at [\w$.]+\(", re.MULTILINE)
 WARNING_LINE = re.compile(r"(?:^|\s)(?:WARN|WARNING|ERROR|FATAL)[\s:]")  # a level, not a word
@@ -67,12 +75,9 @@ def driver_java_options(quiet_log: bool = False) -> str:
     return f"{log4j}-XX:TieredStopAtLevel=1 {cds.java_options()}"
 
 
-def submit_command(
-    script: str, *args: str, packages: list[str] | None = None, quiet_log: bool = False
-) -> list[str]:
-    """spark-submit with `driver_java_options()` and no UI."""
-    cmd = [
-        str(VENV_BIN / "spark-submit"),
+def submit_options(quiet_log: bool = False) -> list[str]:
+    """The spark-submit options of every test run: local[2], `driver_java_options()`, no UI."""
+    return [
         "--master",
         "local[2]",
         "--driver-java-options",
@@ -82,10 +87,24 @@ def submit_command(
         "--conf",
         "spark.ui.showConsoleProgress=false",
     ]
+
+
+def submit_command(
+    script: str, *args: str, packages: list[str] | None = None, quiet_log: bool = False
+) -> list[str]:
+    """spark-submit with `submit_options()`."""
+    cmd = [str(VENV_BIN / "spark-submit"), *submit_options(quiet_log)]
     if packages:
         cmd += ["--packages", ",".join(packages)]
         cmd += ["--conf", f"spark.jars.ivy={REPO / '.cache' / 'ivy'}"]
     return cmd + [script, *args]
+
+
+def run_command(pipeline: str, *args: str) -> list[str]:
+    """`tauro-gen run` with the suite's spark-submit options passed through after --."""
+    return [str(VENV_BIN / "tauro-gen"), "run", "--pipeline", pipeline, *args, "--"] + (
+        submit_options()
+    )
 
 
 class SparkJob:
@@ -100,12 +119,14 @@ class SparkJob:
         env: dict | None = None,
         packages=None,
         quiet_log: bool = False,
+        command: list[str] | None = None,
     ):
+        """`command` replaces spark-submit (e.g. `run_command`); `script` names it then."""
         self.cwd = Path(cwd)
         self.log_path = self.cwd / f"job-{uuid.uuid4().hex[:8]}.log"
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            submit_command(script, *args, packages=packages, quiet_log=quiet_log),
+            command or submit_command(script, *args, packages=packages, quiet_log=quiet_log),
             cwd=self.cwd,
             env=spark_env(env),
             stdout=self._log,
