@@ -15,6 +15,7 @@ import typer
 from . import __version__
 from . import diff as diff_mod
 from . import explain as explain_mod
+from . import launch as launch_mod
 from .check import MISSING, ORPHAN, STALE, build_files, check_build, unsafe_checkpoint_changes
 from .compare import CompareError, compare_builds, manifest_pairs
 from .diagnostics import Location, Report, did_you_mean
@@ -33,7 +34,9 @@ from .write import out_folder_problem, write_files
 EXIT_OK, EXIT_DIFF, EXIT_CONFIG, EXIT_BUG = 0, 1, 2, 3
 
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,
+    # Plain help: rich's layout labels every flag `<bool>` and rewraps docstrings mid-line.
+    rich_markup_mode=None,
     no_args_is_help=True,
     help="Generate self-contained PySpark jobs from a Tauro-style project.",
 )
@@ -90,6 +93,11 @@ def build(
     out: str = OutOpt,
 ) -> None:
     """Validate the project and write one PySpark job per pipeline."""
+    _build(project, env, out, pipeline, all_)
+
+
+def _build(project: Path, env: str, out: str, pipeline: list[str] | None, all_: bool) -> list:
+    """What `build` does and prints (and `run` before it runs the job): the jobs written."""
     model, report = _load(project, env)
     if model is None:
         _print_report(report)
@@ -111,6 +119,46 @@ def build(
         state = "written" if project / job.path in changed else "unchanged"
         typer.echo(f"{job.path} ({job.plan.kind}, {state})")
         typer.echo(f"  run: {job.plan.run_command}")
+    return jobs
+
+
+@app.command()
+def run(
+    pipeline: str = typer.Option(..., "--pipeline", help="Pipeline to build and run."),
+    env: str = EnvOpt,
+    project: Path = ProjectOpt,
+    out: str = OutOpt,
+    available_now: bool = typer.Option(
+        False, "--available-now", help="Process what is there, then exit (streaming)."
+    ),
+    submit_args: list[str] | None = typer.Argument(
+        None,
+        metavar="SPARK_SUBMIT_ARGS",
+        help="After --: passed to spark-submit, e.g. -- --master yarn --conf k=v.",
+    ),
+) -> None:
+    """Build a pipeline's job, then run it with spark-submit in the project folder.
+
+    Exactly what `build` writes, run with the pinned pyspark's spark-submit and the
+    connector packages the job needs. Ctrl+C stops the job as it would under spark-submit
+    (a restart resumes); the exit code is the job's. For deployment, use the build and
+    spark-submit pair that `build` prints.
+    """
+    (job,) = _build(project, env, out, [pipeline], False)
+    if available_now and not job.plan.streaming:
+        _fail(f"--available-now is for streaming pipelines; '{pipeline}' is a batch one")
+    try:
+        command = launch_mod.launch(
+            project,
+            job.path,
+            job.plan.packages,
+            ("--available-now",) if available_now else (),
+            tuple(submit_args or ()),
+        )
+        code = launch_mod.run(command)
+    except launch_mod.LaunchError as exc:
+        _fail(str(exc))
+    raise SystemExit(code)
 
 
 def _select(model, pipeline: list[str] | None, all_: bool) -> list[str]:

@@ -221,7 +221,7 @@ def plan_job(project: Project, pipeline_name: str, script_path: str) -> JobPlan:
     user_blocks = [block for code in user_codes for block in code.blocks]
     user_conf = {str(k): v for k, v in {**project.spark_conf, **pipeline.spec.spark_conf}.items()}
     settings = {
-        **_session_defaults(sources, sinks),
+        **_session_defaults(sources, sinks, pipeline.kind == "streaming"),
         **{key: (value, None) for key, value in user_conf.items()},
     }
     spark_conf_t = tuple(
@@ -444,12 +444,24 @@ STATE_OPERATIONS = frozenset({"aggregation", "deduplication", "join", "arbitrary
 # the job's own few lines (bench/RESULTS.md, section e). WARN still shows every problem.
 QUIET_LOGS = {"spark.log.level": "WARN", "spark.ui.showConsoleProgress": "false"}
 QUIET_LOGS_WHY = "Spark's log at WARN and no progress bars: the job's own lines stand out."
+# Spark runs streaming queries without adaptive query execution, warning at each start
+# unless it is off in the session. A foreachBatch function's micro-batch, though, is planned
+# with the session's setting (measured on 4.2: AdaptiveSparkPlan in foreachBatch), so a job
+# with a foreachBatch sink keeps it.
+NO_STREAMING_AQE = {"spark.sql.adaptive.enabled": "false"}
+NO_STREAMING_AQE_WHY = (
+    "Adaptive query execution off: Spark runs streaming queries without it anyway, and"
+    " warns at each start when it is on."
+)
 
 
-def _session_defaults(sources, sinks) -> dict[str, tuple[Any, str]]:
+def _session_defaults(sources, sinks, streaming: bool) -> dict[str, tuple[Any, str]]:
     """The settings tauro-gen adds to a job's session, each with why (a user's spark_conf
-    still wins, key by key)."""
+    still wins, key by key). Batch jobs, and streaming jobs whose foreachBatch micro-batches
+    run batch work, keep adaptive query execution."""
     groups = [(QUIET_LOGS, QUIET_LOGS_WHY)]
+    if streaming and not any(s.batch_function for s in sinks):
+        groups.append((NO_STREAMING_AQE, NO_STREAMING_AQE_WHY))
     if any(s.format == "delta" for s in (*sources, *sinks)):
         groups.append((dict(packages.DELTA_CONF), "Delta Lake's SQL extension and catalog."))
     if any(s.format in PARQUET_WRITERS for s in sinks):

@@ -32,41 +32,101 @@ def spark_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def driver_java_options() -> str:
-    """A quiet log, a JIT setting that makes short jobs ~25% faster and the suite's
-    class-data archive (tests/infra/cds.py: start-up ~9 → ~4.5 s)."""
-    return f"-Dlog4j2.configurationFile=file:{LOG4J} -XX:TieredStopAtLevel=1 {cds.java_options()}"
+# The lines of a normal run that are not the job's own and that a job cannot remove, as
+# README.md's "Log lines of a normal run" lists them (each with its reason). Anything else
+# at WARN or ERROR in a job's log fails `assert_clean_log`.
+EXPECTED_LOG_LINES = (
+    r"WARNING: Using incubator modules: jdk\.incubator\.vector",
+    r"\S+ \S+ WARN NativeCodeLoader: Unable to load native-hadoop library for your platform",
+    r"\S+ \S+ WARN MicroBatchExecution: Disabling AQE since AQE is not supported in stateful",
+    r"\S+ \S+ WARN HDFSBackedStateStoreProvider .*: The state for version \d+ doesn't exist in "
+    r"loadedMaps\. .*Note that this is normal for the first batch of starting query\.",
+)
+# A job with a foreachBatch sink keeps adaptive query execution for its micro-batches' batch
+# work, and Spark says at each query start that the streaming query runs without it.
+AQE_IN_FOREACH_BATCH_JOB = (
+    r"\S+ \S+ WARN ResolveWriteToStream: spark\.sql\.adaptive\.enabled is not supported"
+)
+STACK_FRAME = re.compile(r"^\s+at [\w$.]+\(", re.MULTILINE)
+WARNING_LINE = re.compile(r"(?:^|\s)(?:WARN|WARNING|ERROR|FATAL)[\s:]")  # a level, not a word
 
 
-def submit_command(script: str, *args: str, packages: list[str] | None = None) -> list[str]:
-    """spark-submit with `driver_java_options()` and no UI."""
-    cmd = [
-        str(VENV_BIN / "spark-submit"),
+def assert_clean_log(log: str, *also_expected: str) -> None:
+    """What a user reads as "it broke" is not in the log of a normal run: no stack frame of
+    any language, no traceback, no WARN/ERROR beyond the documented ones (`also_expected`:
+    patterns a test provokes on purpose)."""
+    frame = STACK_FRAME.search(log)
+    assert frame is None, f"stack frame in the job's log: {frame.group(0)!r}\n{log}"
+    assert "Traceback" not in log, log
+    expected = [re.compile(p) for p in (*EXPECTED_LOG_LINES, *also_expected)]
+    unexpected = [
+        line
+        for line in log.splitlines()
+        if WARNING_LINE.search(line) and not any(p.match(line) for p in expected)
+    ]
+    assert not unexpected, "unexpected warnings in the job's log:\n" + "\n".join(unexpected)
+
+
+def driver_java_options(quiet_log: bool = False) -> str:
+    """A JIT setting that makes short jobs ~25% faster and the suite's class-data archive
+    (tests/infra/cds.py: start-up ~9 → ~4.5 s). Spark's log is what a user sees (Spark's own
+    defaults) unless a test has a reason to ask for `quiet_log` (errors only)."""
+    log4j = f"-Dlog4j2.configurationFile=file:{LOG4J} " if quiet_log else ""
+    return f"{log4j}-XX:TieredStopAtLevel=1 {cds.java_options()}"
+
+
+def submit_options(quiet_log: bool = False) -> list[str]:
+    """The spark-submit options of every test run: local[2], `driver_java_options()`, no UI."""
+    return [
         "--master",
         "local[2]",
         "--driver-java-options",
-        driver_java_options(),
+        driver_java_options(quiet_log),
         "--conf",
         "spark.ui.enabled=false",
         "--conf",
         "spark.ui.showConsoleProgress=false",
     ]
+
+
+def submit_command(
+    script: str, *args: str, packages: list[str] | None = None, quiet_log: bool = False
+) -> list[str]:
+    """spark-submit with `submit_options()`."""
+    cmd = [str(VENV_BIN / "spark-submit"), *submit_options(quiet_log)]
     if packages:
         cmd += ["--packages", ",".join(packages)]
         cmd += ["--conf", f"spark.jars.ivy={REPO / '.cache' / 'ivy'}"]
     return cmd + [script, *args]
 
 
+def run_command(pipeline: str, *args: str) -> list[str]:
+    """`tauro-gen run` with the suite's spark-submit options passed through after --."""
+    return [str(VENV_BIN / "tauro-gen"), "run", "--pipeline", pipeline, *args, "--"] + (
+        submit_options()
+    )
+
+
 class SparkJob:
     """A generated job started with spark-submit in a new session (process group), like a
     terminal would run it, so that 'Ctrl+C' can be sent to the whole group."""
 
-    def __init__(self, cwd: Path, script: str, *args: str, env: dict | None = None, packages=None):
+    def __init__(
+        self,
+        cwd: Path,
+        script: str,
+        *args: str,
+        env: dict | None = None,
+        packages=None,
+        quiet_log: bool = False,
+        command: list[str] | None = None,
+    ):
+        """`command` replaces spark-submit (e.g. `run_command`); `script` names it then."""
         self.cwd = Path(cwd)
         self.log_path = self.cwd / f"job-{uuid.uuid4().hex[:8]}.log"
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            submit_command(script, *args, packages=packages),
+            command or submit_command(script, *args, packages=packages, quiet_log=quiet_log),
             cwd=self.cwd,
             env=spark_env(env),
             stdout=self._log,
@@ -140,12 +200,12 @@ def _group_alive(pgid: int) -> bool:
 
 
 def run_job(
-    cwd: Path, script: str, *args: str, env=None, packages=None, timeout=240
+    cwd: Path, script: str, *args: str, env=None, packages=None, timeout=240, quiet_log=False
 ) -> subprocess.CompletedProcess:
     """Run a job to its end. Its whole output is in `.stdout`: spark-submit passes the Python
     process's stderr on through its own stdout anyway."""
     return subprocess.run(
-        submit_command(script, *args, packages=packages),
+        submit_command(script, *args, packages=packages, quiet_log=quiet_log),
         cwd=cwd,
         env=spark_env(env),
         stdout=subprocess.PIPE,

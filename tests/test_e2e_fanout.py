@@ -8,11 +8,19 @@ import json
 import re
 
 import pytest
-from harness import SparkJob, build, drop_file, run_job
+from harness import SparkJob, assert_clean_log, build, drop_file, run_job
 from infra import jars
 from infra.spark_packages import postgres_jdbc_package
 
 pytestmark = [pytest.mark.spark, pytest.mark.infra]
+
+
+# The memory output's query has no checkpoint (a memory table starts empty at every run), so
+# Spark makes a temporary one and says so. Not a line a user can act on: see the report of
+# the log work (a planner decision, left to the planner's owner).
+MEMORY_SINK_TEMP_CHECKPOINT = (
+    r"\S+ \S+ WARN ResolveWriteToStream: Temporary checkpoint location created"
+)
 
 
 def rows_out(log: str, query: str) -> int:
@@ -35,6 +43,7 @@ def test_one_node_two_outputs_two_queries_both_written(project, spark):
 
     result = run_job(root, "build/fanout.py", "--available-now")
     assert result.returncode == 0, result.stdout
+    assert_clean_log(result.stdout, MEMORY_SINK_TEMP_CHECKPOINT)
     assert "query fanout.events_parquet finished" in result.stdout
     assert "query events_memory finished" in result.stdout
 
@@ -85,7 +94,9 @@ def test_rate_source_to_console_and_memory_until_ctrl_c(project):
     log = job.log
     # Ctrl+C reaches spark-submit's JVM too, which ends (exit 130) and with it the pipe that
     # carries the Python process's output: what the job logs after that is not guaranteed
-    # to arrive. What must hold: it ends by itself, without a traceback.
+    # to arrive. What must hold: it ends by itself, without a traceback. (Not yet without
+    # a stack frame: a Ctrl+C that lands while a batch runs lets the JVM's shutdown hook stop
+    # Spark under it, and Spark logs the query's end as an ERROR with its frames.)
     assert "Traceback" not in log, log
     # The console sink prints each micro-batch as a table (numRows: 3, not truncated).
     assert re.search(r"\|timestamp\s*\|value\|parity\|", log), log
@@ -104,10 +115,12 @@ def test_a_job_with_a_memory_output_can_run_again(project, spark):
     drop_file(root / "data" / "events", "a.json", events((1, "x", 3.0), (2, "y", 12.5)))
     first = run_job(root, "build/fanout.py", "--available-now")
     assert first.returncode == 0, first.stdout
+    assert_clean_log(first.stdout, MEMORY_SINK_TEMP_CHECKPOINT)
 
     drop_file(root / "data" / "events", "b.json", events((3, "x", 10.0)))
     second = run_job(root, "build/fanout.py", "--available-now")
     assert second.returncode == 0, second.stdout
+    assert_clean_log(second.stdout, MEMORY_SINK_TEMP_CHECKPOINT)
     assert "query events_memory finished" in second.stdout
     assert rows_out(second.stdout, "events_memory") >= 1
     rows = spark.read.parquet(str(root / "data" / "fanout" / "parquet")).collect()

@@ -10,7 +10,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from harness import SparkJob, build, configure, run_job
+from harness import SparkJob, assert_clean_log, build, configure, run_job
 from infra import jars
 from infra.kafka import KafkaBroker
 from infra.spark_packages import kafka_package
@@ -65,6 +65,7 @@ def test_kafka_json_in_json_out_keyed_by_a_column(kafka, project):
     )
     result = run_job(root, "build/paid_orders.py", "--available-now", packages=packages)
     assert result.returncode == 0, result.stdout
+    assert_clean_log(result.stdout)
     assert "query paid_orders.paid_orders_topic finished" in result.stdout
 
     def consumed():
@@ -80,10 +81,12 @@ def test_kafka_json_in_json_out_keyed_by_a_column(kafka, project):
     # A restart on the same checkpoint with nothing new writes nothing; a new order, once.
     again = run_job(root, "build/paid_orders.py", "--available-now", packages=packages)
     assert again.returncode == 0, again.stdout
+    assert_clean_log(again.stdout)
     assert consumed() == expected
     kafka.produce(names["orders_topic"], [order(5, "c-8", 7.25, "paid")], keys=["5"])
     third = run_job(root, "build/paid_orders.py", "--available-now", packages=packages)
     assert third.returncode == 0, third.stdout
+    assert_clean_log(third.stdout)
     assert consumed() == expected + [
         ("c-8", {"order_id": 5, "customer_id": "c-8", "amount": "7.25", "amount_cents": 725}),
     ]
@@ -103,6 +106,7 @@ def test_parsed_kafka_values_keep_the_message_metadata(kafka, project, spark):
     )
     result = run_job(root, "build/orders_archive.py", "--available-now", packages=packages)
     assert result.returncode == 0, result.stdout
+    assert_clean_log(result.stdout)
 
     df = spark.read.parquet(str(root / "data" / "orders_archive"))
     types = dict(df.dtypes)
@@ -136,6 +140,7 @@ def test_kafka_without_value_format_gives_sparks_raw_columns(kafka, project, spa
     kafka.produce(names["raw_topic"], ["not json", '{"a": 1}', "é"], keys=["x", None, "z"])
     result = run_job(root, "build/raw_archive.py", "--available-now", packages=packages)
     assert result.returncode == 0, result.stdout
+    assert_clean_log(result.stdout)
     rows = spark.read.parquet(str(root / "data" / "raw_archive")).orderBy("offset").collect()
     assert [(r.key, r.value, r.topic, r.partition, r.offset) for r in rows] == [
         ("x", "not json", names["raw_topic"], 0, 0),
@@ -174,6 +179,7 @@ def test_kill_9_mid_stream_then_restart_loses_and_repeats_nothing(kafka, project
     )
     result = run_job(root, "build/orders_archive.py", "--available-now", packages=packages)
     assert result.returncode == 0, result.stdout
+    assert_clean_log(result.stdout)
 
     ids = [r.order_id for r in spark.read.parquet(str(root / "data" / "orders_archive")).collect()]
     assert len(ids) == first + second

@@ -8,7 +8,7 @@ import time
 from decimal import Decimal
 
 import pytest
-from harness import SparkJob, drop_file, run_job, tauro_gen
+from harness import SparkJob, assert_clean_log, drop_file, run_job, tauro_gen
 
 pytestmark = pytest.mark.spark
 
@@ -29,6 +29,7 @@ def test_batch_pipeline_reads_transforms_and_writes_partitioned_parquet(spark, p
     )
     result = run_job(root, "build/daily_sales_report.py")
     assert result.returncode == 0, result.stdout
+    assert_clean_log(result.stdout)
     assert "wrote output customer_revenue" in result.stdout
 
     report = root / "data" / "report"
@@ -43,6 +44,7 @@ def test_batch_pipeline_reads_transforms_and_writes_partitioned_parquet(spark, p
     # mode: overwrite — a rerun replaces the report instead of failing or appending.
     again = run_job(root, "build/daily_sales_report.py")
     assert again.returncode == 0, again.stdout
+    assert_clean_log(again.stdout)
     assert spark.read.parquet(str(report)).count() == 3
 
 
@@ -85,6 +87,7 @@ def test_streaming_dag_with_fan_in_and_stream_static_join(spark, project):
 
     result = run_job(root, "build/order_enrichment.py", "--available-now")
     assert result.returncode == 0, result.stdout
+    assert_clean_log(result.stdout)
     assert "query order_enrichment.enriched_orders finished" in result.stdout
 
     out = root / "data" / "enriched"
@@ -129,6 +132,7 @@ def test_kill_9_mid_stream_then_restart_gives_exactly_once_output(spark, tutoria
 
     result = run_job(tutorial, "build/real_time_sales.py", "--available-now")
     assert result.returncode == 0, result.stdout
+    assert_clean_log(result.stdout)
 
     ids = [
         r.id for r in spark.read.parquet(str(tutorial / "data" / "output")).select("id").collect()
@@ -165,6 +169,7 @@ def test_text_orc_json_and_csv_sources_and_sinks(spark, project):
     )
     parse = run_job(root, "build/parse_logs.py")
     assert parse.returncode == 0, parse.stdout
+    assert_clean_log(parse.stdout)
     as_json = spark.read.json(str(root / "data" / "records_json"))
     assert sorted((r.level, r.message) for r in as_json.collect()) == [
         ("ERROR", "disk full on /var"),
@@ -175,6 +180,7 @@ def test_text_orc_json_and_csv_sources_and_sinks(spark, project):
 
     stream = run_job(root, "build/stream_records.py", "--available-now")
     assert stream.returncode == 0, stream.stdout
+    assert_clean_log(stream.stdout)
     errors = spark.read.option("header", "true").csv(str(root / "data" / "errors_csv"))
     assert sorted(r.message for r in errors.collect()) == ["disk full on /var", "retry failed"]
     assert errors.columns == ["level", "message", "line_length"]  # written with a header row

@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
-from harness import build, configure, drop_file, run_job
+from harness import assert_clean_log, build, configure, drop_file, run_job
 from infra import jars
 from infra.kafka import KafkaBroker
 from infra.spark_packages import kafka_package
@@ -64,6 +64,7 @@ def test_windows_with_watermark_in_update_and_append_mode(kafka, project, spark)
         kafka.produce(readings, list(messages))
         result = run_job(root, "build/sensor_windows.py", "--available-now", packages=packages)
         assert result.returncode == 0, result.stdout
+        assert_clean_log(result.stdout)
         assert "query sensor_windows.window_updates finished" in result.stdout
         assert "query sensor_windows.final_windows finished" in result.stdout
         last_log = result.stdout
@@ -175,6 +176,7 @@ def test_stream_stream_join_with_watermarks_on_both_sides(project, spark):
     )
     result = run_job(root, "build/click_attribution.py", "--available-now")
     assert result.returncode == 0, result.stdout
+    assert_clean_log(result.stdout)
     assert joined() == [(1, "spring", "u1", epoch("10:00:00"), epoch("10:01:00"))]
 
     # Run 2 on the same checkpoint: a click matching an impression of run 1 (kept in the
@@ -184,6 +186,7 @@ def test_stream_stream_join_with_watermarks_on_both_sides(project, spark):
     drop_file(clicks, "clicks-3.json", lines(click(4, "10:02:20", "u6")))
     again = run_job(root, "build/click_attribution.py", "--available-now")
     assert again.returncode == 0, again.stdout
+    assert_clean_log(again.stdout)
     assert joined() == [
         (1, "spring", "u1", epoch("10:00:00"), epoch("10:01:00")),
         (3, "summer", "u4", epoch("10:01:00"), epoch("10:02:00")),

@@ -72,9 +72,20 @@ def test_interpolation_shows_what_was_written(project):
     assert line_of(
         text,
         'spark_conf: {spark.log.level: WARN, spark.ui.showConsoleProgress: "false", '
+        'spark.sql.adaptive.enabled: "false", '
         "spark.sql.parquet.outputTimestampType: TIMESTAMP_MICROS, "
         "spark.sql.shuffle.partitions: 4}",
     )
+
+
+def test_output_ends_with_a_newline(tutorial):
+    """The next line, e.g. a warning on stderr in the same terminal, starts on its own line."""
+    for fmt in ("text", "json"):
+        result = tauro_gen(
+            "explain", "--pipeline", "real_time_sales", "--format", fmt, cwd=tutorial
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.endswith("\n") and not result.stdout.endswith("\n\n"), fmt
 
 
 def test_env_references_stay_references(tmp_path, monkeypatch):

@@ -7,6 +7,7 @@ import time
 
 from pyspark.errors import AnalysisException
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from .job import log
@@ -34,8 +35,12 @@ def pinned_schema(
     Declare a schema in the input's config (`tauro-gen infer-schema`) to review it.
     """
     try:
-        stored = spark.read.text(store).first()
-    except AnalysisException:
+        # Two paths, not one: for a single path Spark looks for a file sink's metadata log
+        # in it and, when the path is missing (every first start), logs a WARN with a Java
+        # stack trace before raising. The second path is the same store, so the schema is
+        # read the same on local, HDFS or object stores and over Spark Connect.
+        stored = spark.read.text([store, store]).first()
+    except AnalysisException:  # PATH_NOT_FOUND: no schema pinned yet
         stored = None
     if stored is not None:
         return StructType.fromJson(json.loads(stored.value))
@@ -52,7 +57,9 @@ def pinned_schema(
         except AnalysisException:
             schema = StructType()
         if schema.fields:
-            record = spark.createDataFrame([(schema.json(),)], "value STRING")
+            # One row built in the JVM: a DataFrame made from Python data would start a
+            # Python worker for this write alone, before the first batch can run.
+            record = spark.range(1).select(F.lit(schema.json()).alias("value"))
             record.coalesce(1).write.mode("ignore").text(store)
             log.info(
                 "schema of %s inferred and pinned in %s: %s",

@@ -20,7 +20,7 @@ import os
 import re
 import signal
 
-from pyspark.errors import StreamingQueryException
+from pyspark.errors import PySparkAttributeError, StreamingQueryException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery
@@ -222,12 +222,32 @@ def run_until_stopped(
                     other.stop()
                 return 1
             log.info("query %s finished", query.name)
-    for query in pending:  # what is still running when a stop was requested
+    if pending:  # still running when a stop was requested
+        quiet_spark_warnings_while_stopping(spark)
+    for query in pending:
         query.stop()
     report_progress(queries, reported)
     if pending:
         log.info("stopped %d query(ies) cleanly", len(pending))
     return 0
+
+
+def quiet_spark_warnings_while_stopping(spark: SparkSession) -> None:
+    """Spark's log at ERROR from here to the end of the job.
+
+    Stopping a live query cancels its job group twice (before and after interrupting its
+    thread), and Spark's scheduler logs "Failed to cancel job group ... Cannot find active
+    jobs for it" for each cancel that finds no running batch: two WARNs for every query
+    stopped between batches, which is how a stop normally finds one. Nothing a WARN could
+    say from here on is lost for good: a batch interrupted by the stop runs again after a
+    restart, with its warnings, and errors still show. Over Spark Connect the server keeps
+    its own log and level, so nothing changes there.
+    """
+    try:
+        context = spark.sparkContext
+    except PySparkAttributeError:
+        return
+    context.setLogLevel("ERROR")
 
 
 def report_progress(queries: list[StreamingQuery], reported: dict[str, int]) -> None:
