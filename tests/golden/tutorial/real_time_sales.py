@@ -291,7 +291,10 @@ def pinned_schema(
             schema = StructType()
         if schema.fields:
             record = spark.createDataFrame([(schema.json(),)], "value STRING")
-            record.coalesce(1).write.mode("ignore").text(store)
+            # Overwrite: no record could be read, yet the folder may exist, left empty
+            # by a write that was killed before its commit. "ignore" would skip it and
+            # every start would infer again.
+            record.coalesce(1).write.mode("overwrite").text(store)
             log.info(
                 "schema of %s inferred and pinned in %s: %s",
                 path,
