@@ -214,7 +214,7 @@ def run_until_stopped(
             pending.remove(query)
             error = query.exception()
             if error is not None:
-                log.error("query %s failed: %s", query.name, str(error).splitlines()[0])
+                log.error("query %s failed: %s", query.name, failure_reason(error))
                 for other in pending:
                     other.stop()
                 return 1
@@ -225,6 +225,19 @@ def run_until_stopped(
     if pending:
         log.info("stopped %d query(ies) cleanly", len(pending))
     return 0
+
+
+def failure_reason(error: Exception) -> str:
+    """The line of a query's error that says why: the first of Spark's message or, for
+    an error raised in Python code (a foreachBatch writer, a node it calls), that
+    error's own line, which py4j puts at the end of the traceback it reports."""
+    message = str(error).split("\n=== Streaming Query ===")[0]
+    lines = message.splitlines() or [type(error).__name__]
+    if lines[0].endswith("Traceback (most recent call last):"):
+        raised = [line for line in lines[1:] if line and not line[0].isspace()]
+        if raised:
+            return raised[-1]
+    return lines[0]
 
 
 def report_progress(queries: list[StreamingQuery], reported: dict[str, int]) -> None:
