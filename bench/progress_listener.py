@@ -1,7 +1,8 @@
 """Per-batch progress lines: today's polling of lastProgress against a
 StreamingQueryListener (issue 13, section 2), measured in the same run.
 
-    .venv/bin/python bench/progress_listener.py [--rounds 2] [--no-connect]
+    .venv/bin/python bench/progress_listener.py [--rounds 2] [--no-connect] > runs.jsonl
+    .venv/bin/python bench/progress_listener.py --summarize runs.jsonl   # markdown table
 
 Each (backend, mode, round) runs in its own Python process, so the CPU figure is that
 process's alone (the driver's Python: main thread, py4j or gRPC callback threads). Two
@@ -174,6 +175,45 @@ def run_child(mode: str, remote: str | None) -> dict:
         return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def summarize(results: list[dict]) -> str:
+    """One markdown row per run and scenario; ratios against polling of the same round,
+    backend and scenario."""
+    rows = [
+        "| backend | scenario | round | mode | batches | lines at return | missing |"
+        " duplicated | last batch reported | latency p50 ms | latency max ms |"
+        " latency ratio | driver CPU s | CPU ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    baseline = {
+        (r["round"], r["backend"], scenario): r[scenario]
+        for r in results
+        if r["mode"] == "polling"
+        for scenario in ("rate", "files")
+    }
+
+    def ratio(value, base):
+        return f"{value / base:.2f}" if value is not None and base else "n/a"
+
+    def number(value):
+        return "n/a" if value is None else f"{value:.0f}"
+
+    for backend in ("classic", "connect"):
+        for scenario in ("rate", "files"):
+            for r in sorted(results, key=lambda r: (r["round"], r["mode"] != "polling")):
+                if r["backend"] != backend or scenario not in r:
+                    continue
+                f, base = r[scenario], baseline[(r["round"], backend, scenario)]
+                rows.append(
+                    f"| {backend} | {scenario} | {r['round']} | {r['mode']} | {f['batches']}"
+                    f" | {f['lines']} | {f['missing']} | {f['duplicated']}"
+                    f" | {'yes' if f['last_reported'] else 'no'}"
+                    f" | {number(f['latency_p50_ms'])} | {number(f['latency_max_ms'])}"
+                    f" | {ratio(f['latency_p50_ms'], base['latency_p50_ms'])}"
+                    f" | {f['cpu_s']:.3f} | {ratio(f['cpu_s'], base['cpu_s'])} |"
+                )
+    return "\n".join(rows)
+
+
 def connect_server(work: Path):
     sys.path.insert(0, str(REPO / "tests"))
     from test_spark_connect import ConnectServer  # the suite's own way to start one
@@ -188,7 +228,11 @@ def main() -> int:
     parser.add_argument("--work", type=Path)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--no-connect", action="store_true")
+    parser.add_argument("--summarize", type=Path)
     args = parser.parse_args()
+    if args.summarize:
+        print(summarize([json.loads(line) for line in args.summarize.read_text().splitlines()]))
+        return 0
     if args.child:
         print(json.dumps(child(args.child, args.remote, args.work)))
         return 0
