@@ -213,7 +213,7 @@ def run_until_stopped(
             pending.remove(query)
             error = query.exception()
             if error is not None:
-                log.error("query %s failed: %s", query.name, str(error).splitlines()[0])
+                log.error("query %s failed: %s", query.name, failure_reason(error))
                 for other in pending:
                     other.stop()
                 return 1
@@ -229,21 +229,28 @@ def run_until_stopped(
 
 
 def quiet_spark_warnings_while_stopping(spark: SparkSession) -> None:
-    """Spark's log at ERROR from here to the end of the job.
-
-    Stopping a live query cancels its job group twice (before and after interrupting its
-    thread), and Spark's scheduler logs "Failed to cancel job group ... Cannot find active
-    jobs for it" for each cancel that finds no running batch: two WARNs for every query
-    stopped between batches, which is how a stop normally finds one. Nothing a WARN could
-    say from here on is lost for good: a batch interrupted by the stop runs again after a
-    restart, with its warnings, and errors still show. Over Spark Connect the server keeps
-    its own log and level, so nothing changes there.
-    """
+    """Spark's log at ERROR from here on: stopping a query between batches (the usual
+    case) makes the scheduler warn twice that it found no job to cancel. A batch the stop
+    interrupts runs again after a restart, warnings and all. (Spark Connect: the server's
+    log, untouched.)"""
     try:
         context = spark.sparkContext
     except PySparkAttributeError:
         return
     context.setLogLevel("ERROR")
+
+
+def failure_reason(error: Exception) -> str:
+    """The line of a query's error that says why: the first of Spark's message or, for
+    an error raised in Python code (a foreachBatch writer, a node it calls), that
+    error's own line, which py4j puts at the end of the traceback it reports."""
+    message = str(error).split("\n=== Streaming Query ===")[0]
+    lines = message.splitlines() or [type(error).__name__]
+    if lines[0].endswith("Traceback (most recent call last):"):
+        raised = [line for line in lines[1:] if line and not line[0].isspace()]
+        if raised:
+            return raised[-1]
+    return lines[0]
 
 
 def report_progress(queries: list[StreamingQuery], reported: dict[str, int]) -> None:
@@ -323,8 +330,11 @@ def pinned_schema(
         if schema.fields:
             # One row built in the JVM: a DataFrame made from Python data would start a
             # Python worker for this write alone, before the first batch can run.
+            # Overwrite: no record could be read, yet the folder may exist, left empty by
+            # a write that was killed before its commit ("ignore" would skip it and every
+            # start would infer again).
             record = spark.range(1).select(F.lit(schema.json()).alias("value"))
-            record.coalesce(1).write.mode("ignore").text(store)
+            record.coalesce(1).write.mode("overwrite").text(store)
             log.info(
                 "schema of %s inferred and pinned in %s: %s",
                 path,

@@ -59,8 +59,11 @@ def pinned_schema(
         if schema.fields:
             # One row built in the JVM: a DataFrame made from Python data would start a
             # Python worker for this write alone, before the first batch can run.
+            # Overwrite: no record could be read, yet the folder may exist, left empty by
+            # a write that was killed before its commit ("ignore" would skip it and every
+            # start would infer again).
             record = spark.range(1).select(F.lit(schema.json()).alias("value"))
-            record.coalesce(1).write.mode("ignore").text(store)
+            record.coalesce(1).write.mode("overwrite").text(store)
             log.info(
                 "schema of %s inferred and pinned in %s: %s",
                 path,
