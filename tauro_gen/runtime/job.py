@@ -3,7 +3,7 @@
 The template writes them at the top of each job, with the job's own values; here they
 stand in, so that the pieces can be imported and tested as they are. The collector never
 copies this module: a piece that imports a name from here uses the job's, and
-`tauro_gen.jobnames` checks that the template defines each such name.
+`tauro_gen.jobcode` checks that the template defines each such name.
 """
 
 from __future__ import annotations
