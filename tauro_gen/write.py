@@ -56,10 +56,19 @@ def write_files(files: dict[Path, str]) -> list[Path]:
 def _temporary(path: Path, text: str | None) -> str:
     """A new file beside `path` (same filesystem, so renames are atomic)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # mkstemp makes the file 0600; a generated file gets the mode any new file gets here
+    # (0644 under the usual umask), before it is renamed into place.
+    os.fchmod(fd, 0o666 & ~_umask())
     with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
         if text is not None:
             handle.write(text)
     return tmp
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it is to set it
+    os.umask(mask)
+    return mask
 
 
 def out_folder_problem(out: str) -> str | None:

@@ -28,3 +28,14 @@ def test_a_failing_replace_puts_back_every_file_already_replaced(tmp_path):
     assert (tmp_path / "a.py").read_text() == "previous a"
     assert not (tmp_path / "new.py").exists()
     assert sorted(os.listdir(tmp_path)) == ["a.py", "z"]
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_written_files_get_the_mode_the_umask_gives(tmp_path, umask, mode):
+    """mkstemp's 0600 stayed on every generated file whatever the umask."""
+    previous = os.umask(umask)
+    try:
+        write_files({tmp_path / "build" / "job.py": "x = 1\n"})
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "build" / "job.py").stat().st_mode & 0o777 == mode
