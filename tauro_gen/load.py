@@ -106,6 +106,11 @@ def _loc(display: str, mark: yaml.Mark) -> Location:
 _FAST_LOADER = getattr(yaml, "CSafeLoader", None)
 
 
+def _is_empty_document(node: yaml.Node) -> bool:
+    """A file of only `---` (or `~`) holds one null document: as empty as an empty file."""
+    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+
+
 def _compose(text: str) -> yaml.Node | None:
     if _FAST_LOADER is not None:
         try:
@@ -117,13 +122,25 @@ def _compose(text: str) -> yaml.Node | None:
 
 def _parse(path: Path, display: str, report: Report) -> _Tree | None:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = path.read_bytes()
+        text = data.decode("utf-8-sig")
+    except OSError as exc:
         report.error(
             "TG100",
             Location(display, 1, 1),
-            f"cannot read file: {exc}",
-            "check the file's permissions; save it as UTF-8 text",
+            f"cannot read file: {exc.strerror or exc}",
+            "check the file's permissions",
+        )
+        return None
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line, column = before.count(b"\n") + 1, exc.start - (before.rfind(b"\n") + 1) + 1
+        report.error(
+            "TG100",
+            Location(display, line, column),
+            f"cannot read file: byte 0x{data[exc.start]:02x} is not UTF-8 text",
+            "save the file as UTF-8 (an editor's 'encoding' setting), or write the character"
+            " again",
         )
         return None
     try:
@@ -146,16 +163,22 @@ def _parse(path: Path, display: str, report: Report) -> _Tree | None:
         return None
     except yaml.YAMLError as exc:  # e.g. a reader error: a control character in the text
         mark = getattr(exc, "problem_mark", None)
+        where = Location(display, 1, 1)
+        if mark:
+            where = _loc(display, mark)
+        elif isinstance(exc, yaml.reader.ReaderError) and isinstance(exc.position, int):
+            before = text[: exc.position]
+            where = Location(display, before.count("\n") + 1, exc.position - before.rfind("\n"))
         report.error(
             "TG100",
-            _loc(display, mark) if mark else Location(display, 1, 1),
+            where,
             f"YAML syntax error: {exc}".splitlines()[0],
             "remove control characters; save the file as UTF-8 text",
         )
         return None
     key_locs: dict = {}
     value_locs: dict = {}
-    if node is None:
+    if node is None or _is_empty_document(node):
         return _Tree({}, key_locs, value_locs)
     budget = _Budget(display, report)
     data = _construct(node, (), display, key_locs, value_locs, report, budget)

@@ -527,3 +527,36 @@ def test_inline_output_options_merge_with_the_streaming_block(tmp_path):
     )
     _, report = load_and_validate(root, "base")
     assert [(d.code, d.location.line) for d in report.errors] == [("TG207", 6)]
+
+
+@pytest.mark.parametrize(
+    "written, expected",
+    [
+        ('"day, date"', ["day", "date"]),
+        ("day,date", ["day", "date"]),
+        ("day", ["day"]),
+        ("[day, date]", ["day", "date"]),
+    ],
+)
+def test_partition_by_as_comma_separated_names(tmp_path, written, expected):
+    """`partition_by: "day_of_week, date"` was taken as one column named with a comma."""
+    outputs = f"out:\n  format: parquet\n  path: data/out/\n  partition_by: {written}\n"
+    project, _ = ok(make(tmp_path, {**BASE, "config/outputs.yaml": outputs}))
+    assert list(project.outputs["out"].partition_by) == expected
+
+
+def test_an_empty_name_between_commas_is_an_error(tmp_path):
+    outputs = 'out:\n  format: parquet\n  path: data/out/\n  partition_by: "a,,b"\n'
+    project, report = load_and_validate(
+        make(tmp_path, {**BASE, "config/outputs.yaml": outputs}), "base"
+    )
+    assert project is None and codes(report) == ["TG202"]
+
+
+@pytest.mark.parametrize("text", ["---\n", "", "~\n", "--- ~\n"])
+def test_a_file_of_only_a_document_marker_is_an_empty_file(tmp_path, text):
+    """`---` alone was "must be a mapping, got nothing" while an empty file was fine."""
+    root = make(tmp_path, {**BASE, "config/outputs.yaml": text})
+    project, report = load_and_validate(root, "base")
+    # the pipeline's output is then undeclared (TG4xx), but the file itself is fine
+    assert project is None and not [c for c in codes(report) if c.startswith("TG1")]

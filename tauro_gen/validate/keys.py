@@ -315,6 +315,13 @@ def _options(w: _Written) -> Any:
 def _names(w: _Written) -> Any:
     """A name or a list of names; for a node's input/output also a Tauro inline definition."""
     value = w.value
+    if isinstance(value, str) and "," in value:
+        # "day_of_week, date" means two names (Tauro's own str-or-list keys are written
+        # so); taken as one, it named a column that does not exist.
+        names = [part.strip() for part in value.split(",")]
+        if all(names):
+            return names
+        return w.wrong("a name or a list of names, not an empty one between commas", "e.g. [a, b]")
     if isinstance(value, str) and value.strip():
         return [value]
     if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
