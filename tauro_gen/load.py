@@ -10,6 +10,7 @@ an entry defined twice, and `${...}` references that resolve to nothing.
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +107,19 @@ def _loc(display: str, mark: yaml.Mark) -> Location:
 _FAST_LOADER = getattr(yaml, "CSafeLoader", None)
 
 
+def _unreadable(path: Path, exc: OSError) -> str:
+    if path.is_dir():
+        return "it is a directory"
+    if path.is_symlink():
+        try:
+            path.resolve(strict=True)
+        except RuntimeError:
+            return "a symlink loop"
+        except OSError:
+            return f"a symlink to {os.readlink(path)}, which does not exist"
+    return exc.strerror or str(exc)
+
+
 def _is_empty_document(node: yaml.Node) -> bool:
     """A file of only `---` (or `~`) holds one null document: as empty as an empty file."""
     return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
@@ -128,8 +142,8 @@ def _parse(path: Path, display: str, report: Report) -> _Tree | None:
         report.error(
             "TG100",
             Location(display, 1, 1),
-            f"cannot read file: {exc.strerror or exc}",
-            "check the file's permissions",
+            f"cannot read file: {_unreadable(path, exc)}",
+            "make it a readable YAML file (or remove it)",
         )
         return None
     except UnicodeDecodeError as exc:
@@ -333,16 +347,23 @@ def _find_file(config_dir: Path, section: str) -> list[Path]:
     for stem in FILE_NAMES[section]:
         for ext in EXTENSIONS:
             candidate = config_dir / f"{stem}{ext}"
-            if candidate.is_file():
+            # Anything by the name, not only a readable file: a directory, a dangling
+            # symlink or a symlink loop is reported where it is, not taken as no file.
+            if candidate.is_symlink() or candidate.exists():
                 found.append(candidate)
     return found
 
 
 def _display(root: Path, path: Path) -> str:
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
+        # A symlink is shown as itself (its target may be what is wrong).
+        where = path.parent.resolve() / path.name if path.is_symlink() else path.resolve()
+        return where.relative_to(root.resolve()).as_posix()
+    except (ValueError, RuntimeError, OSError):  # elsewhere; a symlink loop
+        try:
+            return path.relative_to(root).as_posix()
+        except ValueError:
+            return str(path)
 
 
 def _is_wrapper(value: Any) -> bool:
@@ -552,7 +573,7 @@ def load_project(root: Path, env: str = "base") -> tuple[RawProject, Report]:
         seen_in_layer: dict[tuple[str, str], Location] = {}
         for section, path in layer:
             display = _display(root, path)
-            if not path.is_file():
+            if not path.is_file() and not (path.is_symlink() or path.exists()):
                 raw.broken.add(section)
                 report.error(
                     "TG100",
