@@ -4,15 +4,23 @@ We never import user code at build time: importing runs it (and its imports, whi
 cluster). Instead we read the module with `ast`, take the function's own source text, and follow
 the module-level names it uses — helpers, constants, classes, imports — recursively, across local
 project modules. Third-party and standard-library imports are hoisted as import statements; local
-definitions are copied as source text, each marked with the file it came from.
+code is copied as source text, each marked with the file it came from.
+
+Code is copied by statement, not by name: a name needs every module-level statement that binds
+or changes it (both branches of an `if/else` or `try/except`, `X = X + [...]` and the earlier
+`X = ...`, a `for` loop that fills a dict and the dict's definition), in file order, and those
+statements' own free names, recursively. What cannot be copied faithfully is refused, located in
+the .py file.
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
+import symtable
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from .diagnostics import Location, did_you_mean
@@ -22,15 +30,17 @@ BUILTINS = frozenset(dir(builtins))
 
 @dataclass(frozen=True)
 class CodeBlock:
-    """One module-level definition copied into the generated job."""
+    """One module-level statement copied into the generated job."""
 
     source: str  # file it comes from, relative to the project root
-    name: str  # the name it binds
+    name: str  # the name it was copied for (one of the names it binds)
     text: str  # exact source text (black reformats the whole job later)
     line: int  # where it starts in its file, to keep the file's order in the job
     # Blocks (source, name) this one needs while the module is imported (constants, base
     # classes, decorators): those must come first in the job. Function bodies bind late.
     needs: tuple[tuple[str, str], ...] = ()
+    binds: tuple[str, ...] = ()  # every module-level name the statement binds or changes
+    start: int = 0  # the line `text` starts on (a decorator's), when not `line`
 
 
 @dataclass(frozen=True, order=True)
@@ -67,6 +77,9 @@ class NodeCode:
     max_positional: int | None  # None when the function takes *args
     keyword_names: frozenset[str]  # names that may be passed as keyword arguments
     takes_kwargs: bool  # has **kwargs
+    positional_names: tuple[str, ...]  # in order: the first ones receive the DataFrames
+    required_keyword_only: frozenset[str]  # keyword-only parameters without a default
+    is_async: bool  # `async def`: calling it returns a coroutine, not a DataFrame
     operations: frozenset[str]  # DataFrame operations seen in the copied code (see OPERATIONS)
 
 
@@ -87,7 +100,9 @@ class _Copy:
     blocks: list[CodeBlock] = field(default_factory=list)
     imports: list[ImportRef] = field(default_factory=list)
     job_names: list[str] = field(default_factory=list)
-    seen: dict[tuple[Path, str], tuple[str, str] | None] = field(default_factory=dict)
+    # (file, name, before line) -> keys of the blocks binding it; (file, line) -> block key
+    seen: dict[tuple[Path, str, int | None], list[tuple[str, str]]] = field(default_factory=dict)
+    statements: dict[tuple[Path, int], tuple[str, str]] = field(default_factory=dict)
 
     def result(self) -> CopiedCode:
         return CopiedCode(
@@ -117,7 +132,9 @@ class _Module:
     path: Path
     display: str
     text: str
-    defs: dict[str, ast.stmt] = field(default_factory=dict)
+    defs: dict[str, ast.stmt] = field(default_factory=dict)  # name -> its last binder
+    # name -> every module-level statement (not a plain import) binding or changing it
+    binders: dict[str, list[ast.stmt]] = field(default_factory=dict)
     imports: dict[str, tuple[ast.stmt, ast.alias]] = field(default_factory=dict)
     is_package: bool = False
 
@@ -215,6 +232,21 @@ class SourceIndex:
                 target_mod, target_name = self._follow_import(mod, func, where)
                 if target_mod is not None:
                     return target_mod, target_name
+            if (
+                node is not None
+                and not isinstance(node, ast.ClassDef)
+                and func in _bound_names(node)
+            ):
+                raise CodeError(
+                    CodeProblem(
+                        "TG303",
+                        Location(mod.display, node.lineno, node.col_offset + 1),
+                        f"node function '{func}' is not a plain top-level 'def' of "
+                        f"{mod.display}",
+                        "define the node function with def at the top level of the module "
+                        "(a helper may stay inside if/try: it is copied with the statement)",
+                    )
+                )
             functions = [n for n, d in mod.defs.items() if isinstance(d, ast.FunctionDef)]
             hint = did_you_mean(func, functions) or (
                 "functions there: " + ", ".join(functions) if functions else "define it there"
@@ -294,40 +326,98 @@ class SourceIndex:
             max_positional=None if args.vararg else len(positional),
             keyword_names=keyword_names,
             takes_kwargs=args.kwarg is not None,
+            positional_names=tuple(a.arg for a in positional),
+            required_keyword_only=frozenset(
+                a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is None
+            ),
+            is_async=isinstance(node, ast.AsyncFunctionDef),
             operations=frozenset(op for b in blocks for op in _operations(b.text)),
         )
 
-    def _collect_name(self, mod, name, copy: _Copy) -> tuple[str, str] | None:
-        """Collect `name` of `mod` and what it uses; return the key of the block defining it
-        (None for a third-party import, which becomes an import line instead)."""
-        key = (mod.path, name)
+    def _collect_name(
+        self, mod: _Module, name: str, copy: _Copy, before: int | None = None
+    ) -> list[tuple[str, str]]:
+        """Collect every module-level statement of `mod` that binds or changes `name` (only
+        those above line `before`, for a statement that reads it while the module is
+        imported) with what they use; return the keys of the blocks they became (none for a
+        third-party import, which becomes an import line instead)."""
+        key = (mod.path, name, before)
         seen = copy.seen
         if key in seen:
             return seen[key]
-        seen[key] = None
+        seen[key] = []
         check_star_imports(mod)
+        found: list[tuple[str, str]] = []
         if name in mod.imports:
-            seen[key] = self._collect_import(mod, name, copy)
-            return seen[key]
-        stmt = mod.defs[name]
+            imported = self._collect_import(mod, name, copy)
+            found += [imported] if imported else []
+        for stmt in mod.binders.get(name, ()):
+            if before is None or stmt.lineno < before:
+                found.append(self._collect_statement(mod, stmt, name, copy))
+        seen[key] = found
+        return found
+
+    def _collect_statement(
+        self, mod: _Module, stmt: ast.stmt, name: str, copy: _Copy
+    ) -> tuple[str, str]:
+        key = (mod.path, stmt.lineno)  # two module-level statements never start on one line
+        if key in copy.statements:
+            return copy.statements[key]
+        copy.statements[key] = (mod.display, name)  # before following its names: recursion
         _reject_dynamic_code(mod, stmt)
+        self._reject_project_imports_inside(mod, stmt)
         at_import = _import_time_names(stmt)
         needs = []
         for used in sorted(free_names(stmt)):
-            if used == name:
-                continue
-            if used in mod.defs or used in mod.imports:
-                dependency = self._collect_name(mod, used, copy)
-                if dependency and used in at_import:
-                    needs.append(dependency)
+            if used in mod.binders or used in mod.imports:
+                early = used in at_import
+                dependencies = self._collect_name(
+                    mod, used, copy, before=stmt.lineno if early else None
+                )
+                if early:
+                    needs += dependencies
         text = ast.get_source_segment(mod.text, stmt, padded=False)
+        start = stmt.lineno
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             text = _with_decorators(mod.text, stmt)
-        block = CodeBlock(mod.display, name, text, stmt.lineno, tuple(needs))
+            start = min([d.lineno for d in stmt.decorator_list] + [stmt.lineno])
+        block = CodeBlock(
+            mod.display,
+            name,
+            text,
+            stmt.lineno,
+            tuple(dict.fromkeys(needs)),
+            tuple(sorted(_changed_names(stmt))),
+            start,
+        )
         if block not in copy.blocks:
             copy.blocks.append(block)
-        seen[key] = (mod.display, name)
-        return seen[key]
+        return copy.statements[key]
+
+    def _reject_project_imports_inside(self, mod: _Module, stmt: ast.stmt) -> None:
+        """An import of project code inside a module-level `if`/`try`/`with`...: a project
+        module's names are copied into the job, not imported, so the statement around the
+        import cannot be kept as it is."""
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return
+        for node in _module_scope_nodes(stmt):
+            if isinstance(node, ast.Import):
+                local = [a.name for a in node.names if self.is_local(a.name)]
+            elif isinstance(node, ast.ImportFrom):
+                local = [node.module or "."] if node.level or self.is_local(node.module) else []
+            else:
+                continue
+            if local:
+                raise CodeError(
+                    CodeProblem(
+                        "TG311",
+                        Location(mod.display, node.lineno, node.col_offset + 1),
+                        f"project module '{local[0]}' imported inside a module-level "
+                        f"'{type(stmt).__name__.lower()}' statement",
+                        "import it at the top of the module; tauro-gen copies a project "
+                        "module's code into the job and cannot keep the statement around it",
+                    )
+                )
 
     def _collect_import(self, mod, name, copy: _Copy) -> tuple[str, str] | None:
         stmt, alias = mod.imports[name]
@@ -379,12 +469,13 @@ class SourceIndex:
                     alias.asname,
                     f"{alias.asname} = {alias.name}",
                     stmt.lineno,
-                    (defined,) if defined else (),
+                    tuple(defined),
+                    (alias.asname,),
                 )
                 if block not in copy.blocks:
                     copy.blocks.append(block)
                 return (mod.display, alias.asname)
-            return defined
+            return defined[-1] if defined else None
         copy.imports.append(ImportRef(stmt.module, alias.name, alias.asname))
         return None
 
@@ -426,23 +517,87 @@ def _operations(text: str) -> set[str]:
 
 
 def _index_statement(module: _Module, stmt: ast.stmt) -> None:
-    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        module.defs[stmt.name] = stmt
-    elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
-        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-        for target in targets:
-            for node in ast.walk(target):
-                if isinstance(node, ast.Name):
-                    module.defs[node.id] = stmt
-    elif isinstance(stmt, ast.Import):
+    if isinstance(stmt, ast.Import):
         for alias in stmt.names:
             module.imports[alias.asname or alias.name.split(".")[0]] = (stmt, alias)
-    elif isinstance(stmt, ast.ImportFrom):
+        return
+    if isinstance(stmt, ast.ImportFrom):
         for alias in stmt.names:
             if alias.name == "*":
                 module.imports.setdefault("*", (stmt, alias))
             else:
                 module.imports[alias.asname or alias.name] = (stmt, alias)
+        return
+    for name in _changed_names(stmt):
+        module.binders.setdefault(name, []).append(stmt)
+    for name in _bound_names(stmt):
+        module.defs[name] = stmt
+
+
+def _module_scope_nodes(stmt: ast.stmt):
+    """The nodes of a module-level statement that run in the module's own scope: not the
+    bodies of the functions, classes, lambdas and comprehensions inside it."""
+    todo = [stmt]
+    while todo:
+        node = todo.pop()
+        yield node
+        if node is not stmt and isinstance(
+            node,
+            (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+            + (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp),
+        ):
+            continue
+        if node is stmt and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        todo.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def _bound_names(stmt: ast.stmt) -> set[str]:
+    """Names a module-level statement binds in the module's scope (in any branch)."""
+    names: set[str] = set()
+    for node in _module_scope_nodes(stmt):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update(alias.asname or alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
+            names.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            names.add(node.rest)
+    names.discard("*")
+    return names
+
+
+# Methods that change the object they are called on: `COLUMNS.append("x")` at module level
+# is part of what COLUMNS is when a node runs.
+_MUTATORS = frozenset(
+    "append extend insert update setdefault add remove discard pop clear sort".split()
+)
+
+
+def _changed_names(stmt: ast.stmt) -> set[str]:
+    """Names a module-level statement binds, or changes in place (`TABLE[key] = value`,
+    `CONFIG.x = 1`, `COLUMNS.append(...)`, `del TABLE[key]`)."""
+    names = _bound_names(stmt)
+    for node in _module_scope_nodes(stmt):
+        target = None
+        if isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(
+            node.ctx, (ast.Store, ast.Del)
+        ):
+            target = node.value
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _MUTATORS
+        ):
+            target = node.func.value
+        while isinstance(target, (ast.Subscript, ast.Attribute)):
+            target = target.value
+        if isinstance(target, ast.Name):
+            names.add(target.id)
+    return names
 
 
 def module_bindings(tree: ast.Module) -> set[str]:
@@ -469,33 +624,28 @@ def _import_time_names(stmt: ast.stmt) -> set[str]:
         parts = [*stmt.decorator_list, *stmt.args.defaults]
         parts += [d for d in stmt.args.kw_defaults if d is not None]
         return {n.id for part in parts for n in ast.walk(part) if isinstance(n, ast.Name)}
-    return free_names(stmt)  # assignments and class bodies run at import
+    return free_names(stmt)  # assignments, class bodies, if/try/for... run at import
 
 
 def free_names(stmt: ast.stmt) -> set[str]:
-    """Names a definition reads that it does not bind itself (a conservative approximation)."""
-    loads: set[str] = set()
-    local: set[str] = set()
-    for node in ast.walk(stmt):
-        if isinstance(node, ast.Name):
-            (loads if isinstance(node.ctx, ast.Load) else local).add(node.id)
-        elif isinstance(node, ast.arg):
-            local.add(node.arg)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                local.add(alias.asname or alias.name.split(".")[0])
-        elif (
-            isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-            and node is not stmt
-        ):
-            local.add(node.name)
-        elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
-            local.add(node.name)  # `except E as name`, `case [*name]`, `case x as name`
-        elif isinstance(node, ast.MatchMapping) and node.rest:
-            local.add(node.rest)
-    if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
-        local = set()  # a module-level assignment's targets are not local to anything
-    return (loads - local) - BUILTINS
+    """Names a statement reads from the module's scope (or the builtins it does not shadow):
+    the compiler's own scoping (symtable), so a nested function's local, a comprehension's
+    variable or a parameter never hides a module-level name it does not bind. A name a
+    module-level statement both reads and binds (`X = X + [...]`) is read."""
+    return set(_free_names(ast.unparse(stmt))) - BUILTINS
+
+
+@lru_cache(maxsize=8192)
+def _free_names(text: str) -> frozenset[str]:
+    found: set[str] = set()
+    todo = [(symtable.symtable(text, "<copied code>", "exec"), True)]
+    while todo:
+        table, module_scope = todo.pop()
+        for symbol in table.get_symbols():
+            if symbol.is_referenced() and (module_scope or symbol.is_global()):
+                found.add(symbol.get_name())
+        todo += [(child, False) for child in table.get_children()]
+    return frozenset(found)
 
 
 def _reject_dynamic_code(mod: _Module, stmt: ast.stmt) -> None:

@@ -127,6 +127,9 @@ class Sink:
 class CodeSection:
     source: str
     texts: tuple[str, ...]
+    # Where each text starts in `source`: for the job's source map, not part of the job
+    # (left out of the plan's digest: moving code down a file changes no job).
+    lines: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -307,6 +310,8 @@ def _with_digest(plan: JobPlan) -> JobPlan:
     data.pop("digest")
     data.pop("version")
     data.pop("runtime")
+    for section in data["code"]:
+        section.pop("lines")
     text = json.dumps(data, sort_keys=True, default=str)
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     return JobPlan(**{**{f: getattr(plan, f) for f in plan.__dataclass_fields__}, "digest": digest})
@@ -667,9 +672,9 @@ def _code_sections(copied: Iterable[CodeBlock]) -> tuple[CodeSection, ...]:
     Files are ordered so that what a file needs at import time (a constant, a base class)
     comes from a file placed before it; otherwise by first use.
     """
-    blocks: dict[tuple[str, str], CodeBlock] = {}
-    for block in copied:
-        blocks.setdefault((block.source, block.name), block)
+    blocks: dict[tuple[str, int], CodeBlock] = {}
+    for block in copied:  # one block per statement: a name may be bound by several
+        blocks.setdefault((block.source, block.line), block)
     files = list(dict.fromkeys(b.source for b in blocks.values()))
     needs = {
         f: {s for b in blocks.values() if b.source == f for s, _ in b.needs} - {f} for f in files
@@ -679,15 +684,15 @@ def _code_sections(copied: Iterable[CodeBlock]) -> tuple[CodeSection, ...]:
         ready = [f for f in files if needs[f] <= set(ordered)] or files[:1]  # a cycle: keep order
         ordered.append(ready[0])
         files.remove(ready[0])
-    return tuple(
-        CodeSection(
-            source,
-            tuple(
-                b.text for b in sorted(blocks.values(), key=lambda b: b.line) if b.source == source
-            ),
+    sections = []
+    for source in ordered:
+        in_file = sorted((b for b in blocks.values() if b.source == source), key=lambda b: b.line)
+        sections.append(
+            CodeSection(
+                source, tuple(b.text for b in in_file), tuple(b.start or b.line for b in in_file)
+            )
         )
-        for source in ordered
-    )
+    return tuple(sections)
 
 
 def _walk_values(value: Any):
