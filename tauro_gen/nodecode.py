@@ -17,11 +17,17 @@ from __future__ import annotations
 
 import ast
 import builtins
+import copy
+import dataclasses
+import hashlib
+import json
 import symtable
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from .diagnostics import Location, did_you_mean
 
@@ -80,7 +86,13 @@ class NodeCode:
     positional_names: tuple[str, ...]  # in order: the first ones receive the DataFrames
     required_keyword_only: frozenset[str]  # keyword-only parameters without a default
     is_async: bool  # `async def`: calling it returns a coroutine, not a DataFrame
-    operations: frozenset[str]  # DataFrame operations seen in the copied code (see OPERATIONS)
+    # The parsed statement of each block: read by `summarize`, never parsed again.
+    trees: tuple[ast.stmt, ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def operations(self) -> frozenset[str]:
+        """The kinds of DataFrame operation the copied code performs (see OPERATIONS)."""
+        return summarize(self).kinds
 
 
 @dataclass(frozen=True)
@@ -98,6 +110,7 @@ class _Copy:
     """What one collection has gathered so far."""
 
     blocks: list[CodeBlock] = field(default_factory=list)
+    trees: dict[CodeBlock, ast.stmt] = field(default_factory=dict)  # each block's statement
     imports: list[ImportRef] = field(default_factory=list)
     job_names: list[str] = field(default_factory=list)
     # (file, name, before line) -> keys of the blocks binding it; (file, line) -> block key
@@ -331,7 +344,7 @@ class SourceIndex:
                 a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is None
             ),
             is_async=isinstance(node, ast.AsyncFunctionDef),
-            operations=frozenset(op for b in blocks for op in _operations(b.text)),
+            trees=tuple(copy.trees[block] for block in blocks),
         )
 
     def _collect_name(
@@ -392,6 +405,7 @@ class SourceIndex:
         )
         if block not in copy.blocks:
             copy.blocks.append(block)
+            copy.trees[block] = stmt
         return copy.statements[key]
 
     def _reject_project_imports_inside(self, mod: _Module, stmt: ast.stmt) -> None:
@@ -474,11 +488,14 @@ class SourceIndex:
                 )
                 if block not in copy.blocks:
                     copy.blocks.append(block)
+                    copy.trees[block] = ast.parse(block.text).body[0]
                 return (mod.display, alias.asname)
             return defined[-1] if defined else None
         copy.imports.append(ImportRef(stmt.module, alias.name, alias.asname))
         return None
 
+
+# -- what node code does: one summary ---------------------------------------------------------
 
 # Method names that matter for streaming rules (output modes, watermarks, checkpoint safety),
 # by the kind of operation they are. Parsing cannot know types, so this is a best-effort view
@@ -503,17 +520,112 @@ OPERATIONS = {
     "sort": "sort",
     "limit": "limit",
 }
+GROUPINGS = ("groupBy", "groupby", "rollup", "cube", "groupingSets")
+# Methods of GroupedData that produce the aggregates of a groupBy.
+GROUPED_AGGREGATES = ("agg", "count", "sum", "avg", "mean", "min", "max", "pivot")
+JOIN_TYPES_DEFAULT = "inner"
+
+# Operations that keep state across micro-batches in a streaming query: Spark's guide
+# ("Changes in stateful operations") lists aggregations, deduplication, stream-stream joins
+# and arbitrary state; a streaming `limit` is planned as StreamingGlobalLimitExec, a state
+# store writer that keeps how many rows it has emitted, so it is stateful too. Whether a join
+# joins two streams is the wiring's to say, not the code's.
+STATEFUL_KINDS = frozenset({"aggregation", "deduplication", "join", "arbitrary_state", "limit"})
+# Those whose shuffle spark.sql.shuffle.partitions sizes (and, stateful, the number of state
+# stores frozen into the checkpoint). A global limit gathers its rows into one partition:
+# the number of shuffle partitions does not size it.
+SHUFFLE_KINDS = frozenset({"aggregation", "deduplication", "join", "arbitrary_state"})
 
 
-def _operations(text: str) -> set[str]:
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(text)):
-        if isinstance(node, ast.Call):
-            func = node.func
-            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            if name in OPERATIONS:
-                found.add(OPERATIONS[name])
-    return found
+@dataclass(frozen=True)
+class Operation:
+    """One DataFrame operation call in node code, with what defines its state, as the text of
+    its arguments (node params and defaults stand for the function's parameters, local
+    constants for their names)."""
+
+    kind: str  # a value of OPERATIONS
+    method: str  # the method called
+    source: str  # where: the user's file and line
+    line: int
+    keys: str | None = None  # aggregations: the grouping keys
+    aggregates: str | None = None
+    join_type: str | None = None  # joins
+    on: str | None = None
+    arguments: str | None = None  # the others: dedup keys, watermark, window, limit
+    # Names its arguments still read that the analysis could not replace by a value (a
+    # parameter no param gives, a variable assigned more than once): the texts above are
+    # then a guess, which a comparison with Spark's analyzed plan must treat as such.
+    unresolved: tuple[str, ...] = ()
+
+    @property
+    def stateful(self) -> bool:
+        """Keeps state in a streaming query (a join: if it joins two streams)."""
+        return self.kind in STATEFUL_KINDS
+
+
+@dataclass(frozen=True)
+class CodeSummary:
+    """What a node function and the code it uses do, read once from the parsed code: what
+    validate, plan and the manifest (and so diff) know of it."""
+
+    function: str
+    operations: tuple[Operation, ...]  # the function's first, then its helpers', in order
+    code_sha256: str  # every statement copied for it
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset(op.kind for op in self.operations)
+
+    @property
+    def stateful(self) -> bool:
+        return any(op.stateful for op in self.operations)
+
+    @property
+    def shuffles(self) -> bool:
+        return bool(self.kinds & SHUFFLE_KINDS)
+
+
+def summarize(code: NodeCode, params: dict | None = None) -> CodeSummary:
+    """The summary of `code` called with `params` (literal values stand for parameters)."""
+    return _summarize(code, json.dumps(params or {}, sort_keys=True, default=str))
+
+
+@lru_cache(maxsize=4096)
+def _summarize(code: NodeCode, params_json: str) -> CodeSummary:
+    params = json.loads(params_json)
+    statements: dict[str, list[tuple[CodeBlock, ast.stmt]]] = {}
+    for block, stmt in zip(code.blocks, code.trees):
+        for name in block.binds or (block.name,):
+            statements.setdefault(name, []).append((block, stmt))
+    operations: list[Operation] = []
+    seen_texts: set[str] = set()
+    for name in _reachable(code.function, statements):
+        for block, stmt in statements[name]:
+            if block.text in seen_texts:
+                continue
+            seen_texts.add(block.text)
+            tree = ast.Module(body=[stmt], type_ignores=[])
+            bound = _parameters(tree, name, params) if name == code.function else {}
+            operations += _calls(tree, block.source, bound)
+    texts = sorted({block.text for block in code.blocks})
+    digest = hashlib.sha256("\n\n".join(texts).encode()).hexdigest()[:16]
+    return CodeSummary(code.function, tuple(operations), digest)
+
+
+def _reachable(name: str, statements: dict[str, list]) -> list[str]:
+    """`name` and every copied name its code refers to, transitively, in a stable order."""
+    order: list[str] = []
+    todo = [name]
+    while todo:
+        current = todo.pop(0)
+        if current in order or current not in statements:
+            continue
+        order.append(current)
+        used = set()
+        for _, stmt in statements[current]:
+            used |= {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+        todo += [u for u in sorted(used & set(statements)) if u not in order]
+    return order
 
 
 def _index_statement(module: _Module, stmt: ast.stmt) -> None:
@@ -699,3 +811,202 @@ def check_star_imports(mod: _Module) -> None:
                 "import the names you use explicitly, so they can be copied into the job",
             )
         )
+
+
+def _parameters(tree: ast.AST, name: str, params: dict[str, Any]) -> dict[str, ast.expr]:
+    """Parameter name -> value expression for the function `name` called with `params`."""
+    for func in getattr(tree, "body", []):
+        if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) and func.name == name:
+            break
+    else:
+        return {}
+    values: dict[str, ast.expr] = {}
+    positional = [*func.args.posonlyargs, *func.args.args]
+    defaults = dict(
+        zip([a.arg for a in positional[-len(func.args.defaults) :]], func.args.defaults)
+    )
+    if not func.args.defaults:
+        defaults = {}
+    defaults.update(
+        {a.arg: d for a, d in zip(func.args.kwonlyargs, func.args.kw_defaults) if d is not None}
+    )
+    for arg in [*positional, *func.args.kwonlyargs]:
+        if arg.arg in params and _literal(params[arg.arg]):
+            values[arg.arg] = ast.Constant(params[arg.arg])
+        elif arg.arg in defaults and arg.arg not in params:
+            values[arg.arg] = defaults[arg.arg]
+    return values
+
+
+def _literal(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _arguments(call: ast.Call, names: dict[str, ast.expr] | None = None) -> str:
+    """The call's arguments as canonical text, local variables replaced by their value
+    (`keys = ["a"]; df.groupBy(*keys)` reads `*['a']`), so a changed value shows."""
+
+    parts = [_text(a, names) for a in call.args]
+    parts += [
+        (f"{k.arg}={_text(k.value, names)}" if k.arg else f"**{_text(k.value, names)}")
+        for k in call.keywords
+    ]
+    return ", ".join(parts)
+
+
+def _text(node: ast.expr, names: dict[str, ast.expr] | None) -> str:
+    return ast.unparse(_Inline(names or {}).visit(copy.deepcopy(node)))
+
+
+class _Inline(ast.NodeTransformer):
+    """Replace names assigned once in the block by their value (a few levels deep)."""
+
+    def __init__(self, names: dict[str, ast.expr], depth: int = 0):
+        self.names = names
+        self.depth = depth
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        value = self.names.get(node.id)
+        if value is None or self.depth >= 3 or not isinstance(node.ctx, ast.Load):
+            return node
+        return _Inline(self.names, self.depth + 1).visit(copy.deepcopy(value))
+
+
+def _single_assignments(tree: ast.AST) -> dict[str, ast.expr]:
+    """Local names assigned exactly once, to one plain name, in a function of the block."""
+    seen: Counter = Counter()
+    values: dict[str, ast.expr] = {}
+    for func in ast.walk(tree):
+        if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for node in ast.walk(func):
+            targets = []
+            if isinstance(node, ast.Assign):
+                targets = node.targets
+            elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For, ast.With, ast.NamedExpr)):
+                targets = [getattr(node, "target", None)]
+            for target in targets:
+                for name in ast.walk(target) if target is not None else ():
+                    if isinstance(name, ast.Name):
+                        seen[name.id] += 1
+                        if (
+                            isinstance(node, ast.Assign)
+                            and target is name
+                            and len(node.targets) == 1
+                        ):
+                            values[name.id] = node.value
+            if isinstance(node, ast.arguments):
+                for arg in [*node.posonlyargs, *node.args, *node.kwonlyargs]:
+                    seen[arg.arg] += 2  # a parameter is not a constant
+    return {name: value for name, value in values.items() if seen[name] == 1}
+
+
+def _calls(
+    tree: ast.AST, source: str, parameters: dict[str, ast.expr] | None = None
+) -> list[Operation]:
+    """The operator calls of one block in source order, with what defines their state."""
+    names = {**_single_assignments(tree), **(parameters or {})}
+    parents: dict[ast.AST, ast.AST] = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+    local = _function_locals(tree)
+    found: list[tuple[int, int, Operation]] = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        method = node.func.attr
+        kind = OPERATIONS.get(method)
+        if kind == "join" and _joins_text(node.func.value):
+            continue  # `", ".join(names)`, `os.path.join(a, b)`: not a DataFrame join
+        detail: tuple[tuple[str, str], ...] = ()
+        if method in GROUPINGS:
+            kind = "aggregation"
+            aggregates = []
+            current: ast.AST = node
+            # df.groupBy(keys).agg(...): the call on the grouped data is the aggregate.
+            while True:
+                attribute = parents.get(current)
+                outer = parents.get(attribute) if isinstance(attribute, ast.Attribute) else None
+                if not (isinstance(outer, ast.Call) and outer.func is attribute):
+                    break
+                if attribute.attr not in GROUPED_AGGREGATES:
+                    break
+                aggregates.append(f"{attribute.attr}({_arguments(outer, names)})")
+                current = outer
+            detail = (
+                ("keys", _arguments(node, names)),
+                ("aggregates", ".".join(aggregates)),
+            )
+        elif method in GROUPED_AGGREGATES:
+            receiver = node.func.value
+            chained = (
+                isinstance(receiver, ast.Call)
+                and isinstance(receiver.func, ast.Attribute)
+                and receiver.func.attr in (*GROUPINGS, *GROUPED_AGGREGATES)
+            )
+            if chained:
+                continue  # part of a groupBy chain, described there
+            if method != "agg":
+                continue  # df.count() / F.max() are not streaming aggregations
+            kind = "aggregation"
+            detail = (("keys", ""), ("aggregates", f"agg({_arguments(node, names)})"))
+        elif kind == "join":
+            how = JOIN_TYPES_DEFAULT
+            keywords = {k.arg: k.value for k in node.keywords if k.arg}
+            how_node = keywords.get("how") or (node.args[2] if len(node.args) > 2 else None)
+            if isinstance(how_node, ast.Name) and how_node.id in names:
+                how_node = names[how_node.id]
+            if how_node is not None:
+                how = (
+                    how_node.value
+                    if isinstance(how_node, ast.Constant) and isinstance(how_node.value, str)
+                    else _text(how_node, names)
+                )
+            on_node = keywords.get("on") or (node.args[1] if len(node.args) > 1 else None)
+            detail = (
+                ("join_type", str(how)),
+                ("on", _text(on_node, names) if on_node is not None else ""),
+            )
+        elif kind is not None:
+            detail = (("arguments", _arguments(node, names)),)
+        if kind is None:
+            continue
+        unresolved = sorted(_names_left(node, names) & local)
+        operation = Operation(kind, method, source, node.lineno, **dict(detail))
+        if unresolved:
+            operation = dataclasses.replace(operation, unresolved=tuple(unresolved))
+        found.append((node.lineno, node.col_offset, operation))
+    return [call for _, _, call in sorted(found, key=lambda item: (item[0], item[1]))]
+
+
+def _joins_text(receiver: ast.expr) -> bool:
+    """The receiver of a `.join(...)` that is a string or a path module, not a DataFrame."""
+    if isinstance(receiver, (ast.Constant, ast.JoinedStr)):
+        return True
+    name = receiver.attr if isinstance(receiver, ast.Attribute) else getattr(receiver, "id", "")
+    return name in ("path", "posixpath", "ntpath", "os")
+
+
+def _function_locals(tree: ast.AST) -> set[str]:
+    """Parameters and variables of the functions in a block."""
+    found: set[str] = set()
+    for func in ast.walk(tree):
+        if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            args = func.args
+            found |= {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]}
+            found |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+            for node in ast.walk(func):
+                if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                    found.add(node.id)
+    return found
+
+
+def _names_left(call: ast.Call, names: dict[str, ast.expr]) -> set[str]:
+    """The names a call's arguments still read once known values stand in for them."""
+    inline = _Inline(names)
+    left: set[str] = set()
+    for part in [*call.args, *(k.value for k in call.keywords)]:
+        tree = inline.visit(copy.deepcopy(part))
+        left |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    return left

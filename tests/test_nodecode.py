@@ -231,3 +231,55 @@ def test_free_names_follow_python_scoping():
             """))
     assert free_names(tree.body[0]) == {"DEFAULT", "OUTER", "ITEMS"}
     assert free_names(ast.parse("X = X + [1]").body[0]) == {"X"}
+
+
+# -- the one summary of what node code does ---------------------------------------------------
+
+
+def _summary(tmp_path, text, params=None):
+    from tauro_gen.nodecode import summarize
+
+    return summarize(_collect(tmp_path, {"nodes": text}, "src.nodes.node"), params)
+
+
+def test_string_and_path_joins_are_not_dataframe_joins(tmp_path):
+    summary = _summary(
+        tmp_path,
+        """
+        import os
+
+
+        def node(df, other, names=("a", "b")):
+            label = ", ".join(names)
+            where = os.path.join("data", label)
+            return df.join(other, "id").withColumn("w", F.lit(where))
+        """,
+    )
+    assert [(op.kind, op.on) for op in summary.operations] == [("join", "'id'")]
+
+
+def test_params_and_local_constants_stand_for_names_and_the_rest_is_marked_unresolved(tmp_path):
+    summary = _summary(
+        tmp_path,
+        """
+        def node(df, size, keys):
+            window = F.window("ts", size)
+            return df.withWatermark("ts", "1 minute").groupBy(window, *keys).count()
+        """,
+        {"size": "5 minutes"},
+    )
+    by_kind = {op.kind: op for op in summary.operations}
+    assert set(by_kind) == {"window", "watermark", "aggregation"}
+    watermark, aggregation = by_kind["watermark"], by_kind["aggregation"]
+    assert watermark.arguments == "'ts', '1 minute'" and watermark.unresolved == ()
+    assert aggregation.keys == "F.window('ts', '5 minutes'), *keys"
+    assert aggregation.unresolved == ("keys",)  # no param gives it: the keys are a guess
+    assert (aggregation.source, aggregation.line) == ("src/nodes.py", 4)
+
+
+def test_a_streaming_limit_is_stateful_but_needs_no_shuffle_sizing(tmp_path):
+    summary = _summary(tmp_path, "def node(df):\n    return df.limit(10)\n")
+    assert summary.kinds == {"limit"}
+    assert summary.stateful and not summary.shuffles
+    summary = _summary(tmp_path, "def node(df):\n    return df.dropDuplicates(['id'])\n")
+    assert summary.stateful and summary.shuffles
