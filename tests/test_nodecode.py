@@ -283,3 +283,12 @@ def test_a_streaming_limit_is_stateful_but_needs_no_shuffle_sizing(tmp_path):
     assert summary.stateful and not summary.shuffles
     summary = _summary(tmp_path, "def node(df):\n    return df.dropDuplicates(['id'])\n")
     assert summary.stateful and summary.shuffles
+
+
+def test_every_stateful_kind_has_its_diff_rule():
+    """diff judges a changed stateful operator by its kind: the kinds are nodecode's."""
+    from tauro_gen import diff
+    from tauro_gen.nodecode import OPERATIONS, SHUFFLE_KINDS, STATEFUL_KINDS
+
+    assert set(diff.STATEFUL_RULE) == STATEFUL_KINDS
+    assert SHUFFLE_KINDS <= STATEFUL_KINDS <= set(OPERATIONS.values())
