@@ -24,6 +24,7 @@ from .gitrefs import manifest_pairs_at
 from .graph import FORMATS as GRAPH_FORMATS
 from .graph import render_graph
 from .infer_schema import InferError, infer_and_write
+from .jobcheck import JobRefused
 from .jsonschema import FILE_NAMES, all_schemas, dumps, file_schema
 from .load import load_project
 from .plan import job_path, plan_job
@@ -55,6 +56,15 @@ def _checked_out(out: str) -> str:
 OutOpt = typer.Option(
     "build", "--out", help="Output folder, relative to the project.", callback=_checked_out
 )
+
+
+def _generate(model, names: list[str], out: str, project: Path) -> list:
+    """generate(), with the jobs the safety net refuses reported like config errors."""
+    try:
+        return generate(model, names, out, reuse_from=project)
+    except JobRefused as refused:
+        _print_report(Report(refused.diagnostics))
+        raise ConfigProblem() from None
 
 
 class ConfigProblem(Exception):
@@ -104,7 +114,7 @@ def _build(project: Path, env: str, out: str, pipeline: list[str] | None, all_: 
         raise ConfigProblem()
     names = _select(model, pipeline, all_)
     _print_report(report)
-    jobs = generate(model, names, out, reuse_from=project)
+    jobs = _generate(model, names, out, project)
     for change in unsafe_checkpoint_changes(jobs, project):
         finding = change.finding
         typer.echo(
@@ -277,7 +287,7 @@ def check(
     """
     model = _model(project, env)
     names = _select(model, pipeline, all_) if pipeline else sorted(model.pipelines)
-    jobs = generate(model, names, out, reuse_from=project)
+    jobs = _generate(model, names, out, project)
     result = check_build(project, jobs, out, env, full=not pipeline)
     for difference in result.differences:
         if difference.kind == MISSING:

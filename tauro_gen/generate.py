@@ -33,6 +33,8 @@ class GeneratedJob:
     source: str
     manifest: str  # the JSON of build/<pipeline>.manifest.json (manifest.py)
     reused: bool = False  # `source` is the file already in build/: nothing that made it changed
+    # What would stop the job from starting (jobcheck): `generate` refuses it, never writes it
+    problems: tuple = ()
 
 
 def load_and_validate(root: Path, env: str) -> tuple[Project | None, Report]:
@@ -61,7 +63,7 @@ def generate(
     generator_fingerprint()  # computed before forking: the workers inherit it
     workers = _cores() if len(tasks) >= PARALLEL_FROM else 1
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return [_generate_one(project, *task) for task in tasks]
+        return _refuse_unsafe([_generate_one(project, *task) for task in tasks])
     global _FORKED_PROJECT
     _FORKED_PROJECT = project  # inherited by the forked workers, never pickled
     try:
@@ -69,9 +71,20 @@ def generate(
             # Neighbouring pipelines tend to share code: contiguous slices keep each worker's
             # formatter cache warm.
             chunk = max(1, len(tasks) // (workers * 4))
-            return pool.starmap(_generate_forked, tasks, chunksize=chunk)
+            return _refuse_unsafe(pool.starmap(_generate_forked, tasks, chunksize=chunk))
     finally:
         _FORKED_PROJECT = None
+
+
+def _refuse_unsafe(jobs: list[GeneratedJob]) -> list[GeneratedJob]:
+    """The jobs, unless one would not start: then JobRefused with every finding of every job
+    (nothing is written)."""
+    from .jobcheck import JobRefused
+
+    problems = [problem for job in jobs for problem in job.problems]
+    if problems:
+        raise JobRefused(sorted(dict.fromkeys(problems), key=lambda d: d.sort_key()))
+    return jobs
 
 
 _FORKED_PROJECT: Project | None = None
@@ -95,9 +108,22 @@ def _generate_one(
     reused = source is not None
     if source is None:
         from .format import format_job
+        from .jobcheck import check_job
         from .render import render_job
+        from .sourcemap import map_copied
 
-        source = format_job(render_job(plan))
+        pieces = render_job(plan)
+        # The safety net, on the text as rendered: every copied block is in it verbatim.
+        text = "".join(piece.text for piece in pieces)
+        copied = [
+            (section.source, line, block)
+            for section in plan.code
+            for line, block in zip(section.lines, section.texts)
+        ]
+        problems = tuple(check_job(text, path, map_copied(text, copied)))
+        if problems:
+            return GeneratedJob(name, path, plan, "", "", problems=problems)
+        source = format_job(pieces)
     manifest = to_json(manifest_of(plan, source, fingerprint))
     return GeneratedJob(name, path, plan, source, manifest, reused)
 
@@ -135,6 +161,7 @@ RENDERER_MODULES = (
     "nodecode.py",
     "identifiers.py",
     "rename.py",
+    "jobcheck.py",
 )
 
 

@@ -16,15 +16,12 @@ one with a missing or mistyped key, is a `ManifestError` naming the file and the
 
 from __future__ import annotations
 
-import ast
-import copy
 import hashlib
 import json
 import types
 import typing
-from collections import Counter
 from dataclasses import dataclass, field, fields, is_dataclass
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +29,7 @@ from . import __version__
 from . import schema as schema_mod
 from .model import Trigger as PlanTrigger
 from .model import Watermark as PlanWatermark
-from .nodecode import OPERATIONS
+from .nodecode import Operation
 from .plan import EnvValue, JobPlan
 
 # 2: `fingerprint` added. Version 1 manifests (the same without it) are still read, so
@@ -40,14 +37,6 @@ from .plan import EnvValue, JobPlan
 MANIFEST_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 SUFFIX = ".manifest.json"
-
-# Operators that keep state across micro-batches in a streaming query (Spark's guide, "Changes
-# in stateful operations"). A join is stateful only between two streams (see _node_entry).
-STATEFUL_KINDS = ("aggregation", "deduplication", "join", "arbitrary_state", "limit")
-GROUPINGS = ("groupBy", "groupby", "rollup", "cube", "groupingSets")
-# Methods of GroupedData that produce the aggregates of a groupBy.
-GROUPED_AGGREGATES = ("agg", "count", "sum", "avg", "mean", "min", "max", "pivot")
-JOIN_TYPES_DEFAULT = "inner"
 
 
 class ManifestError(ValueError):
@@ -388,7 +377,6 @@ def manifest_of(
 ) -> Manifest:
     """The manifest of one job; `source` (the generated text) adds its digest, `fingerprint`
     what made the text besides the plan."""
-    code = _CodeIndex(plan)
     sources = {s.var: s for s in plan.sources}
     nodes = {n.result: n for n in plan.nodes}
     streaming_vars = {s.var for s in plan.sources if s.streaming}
@@ -396,11 +384,11 @@ def manifest_of(
         if any(arg in streaming_vars for arg in node.args):
             streaming_vars.add(node.result)
 
-    node_entries = [_node_entry(n, sources, nodes, streaming_vars, code) for n in plan.nodes]
+    node_entries = [_node_entry(n, sources, nodes, streaming_vars) for n in plan.nodes]
     by_name = {entry.name: entry for entry in node_entries}
     sinks = []
     for sink in plan.sinks:
-        sinks.append(_sink_entry(sink, sources, nodes, by_name, code))
+        sinks.append(_sink_entry(sink, sources, nodes, by_name))
     script_sha256 = hashlib.sha256(source.encode()).hexdigest() if source is not None else None
     return Manifest(
         manifest_version=MANIFEST_VERSION,
@@ -473,7 +461,7 @@ def _source_entry(source) -> Source:
     )
 
 
-def _sink_entry(sink, sources, nodes, node_entries: dict[str, Node], code: _CodeIndex) -> Sink:
+def _sink_entry(sink, sources, nodes, node_entries: dict[str, Node]) -> Sink:
     common = dict(
         name=sink.name,
         streaming=sink.streaming,
@@ -503,31 +491,40 @@ def _sink_entry(sink, sources, nodes, node_entries: dict[str, Node], code: _Code
         stateful_operators=tuple(
             QueryOperator(n.name, op) for n in lineage_nodes for op in node_entries[n.name].stateful
         ),
-        foreach_batch=ForeachBatch(foreach, code.digest(foreach)) if foreach else None,
+        foreach_batch=(
+            ForeachBatch(foreach, sink.foreach_code.code_sha256 if sink.foreach_code else None)
+            if foreach
+            else None
+        ),
     )
 
 
-def _node_entry(node, sources, nodes, streaming_vars, code: _CodeIndex) -> Node:
+def _node_entry(node, sources, nodes, streaming_vars) -> Node:
     streaming_args = sum(1 for arg in node.args if arg in streaming_vars)
-    calls = code.operations(node.function, {k: _json_value(v) for k, v in node.params})
+    summary = node.summary
+    operations = summary.operations if summary else ()
     stateful = []
     if node.result in streaming_vars:
-        for call in calls:
-            if call.kind not in STATEFUL_KINDS:
+        for op in operations:
+            if not op.stateful:
                 continue
-            if call.kind == "join" and streaming_args < 2:
+            if op.kind == "join" and streaming_args < 2:
                 continue  # a stream-static join keeps no state
-            stateful.append(call.operator())
+            stateful.append(_operator(op))
     return Node(
         name=node.name,
         function=node.function,
         inputs=tuple(_entry_name(arg, sources, nodes) for arg in node.args),
         streaming=node.result in streaming_vars,
         params={k: _json_value(v) for k, v in node.params},
-        code_sha256=code.digest(node.function),
-        operations=tuple(sorted({c.kind for c in calls})),
+        code_sha256=summary.code_sha256 if summary else None,
+        operations=tuple(sorted({op.kind for op in operations})),
         stateful=tuple(stateful),
     )
+
+
+def _operator(op: Operation) -> Operator:
+    return Operator(op.kind, op.method, op.keys, op.aggregates, op.join_type, op.on, op.arguments)
 
 
 def _entry_name(var: str, sources, nodes) -> str:
@@ -557,267 +554,3 @@ def _lineage(var: str, sources, nodes) -> tuple[list, list]:
 
     visit(var)
     return seen_nodes, seen_sources
-
-
-# --------------------------------------------------------------------------------------------
-# Code: which operators each node function (and the helpers it calls) uses
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Call:
-    kind: str  # aggregation | deduplication | join | arbitrary_state | limit | window | ...
-    operation: str  # the method called
-    detail: tuple[tuple[str, str], ...]  # what defines its state: keys, aggregates, join type
-
-    def operator(self) -> Operator:
-        return Operator(self.kind, self.operation, **dict(self.detail))
-
-
-class _CodeIndex:
-    """The job's copied code, parsed once: block name -> (text, AST)."""
-
-    def __init__(self, plan: JobPlan):
-        self.blocks: dict[str, tuple[str, ast.AST]] = {}
-        for section in plan.code:
-            for text in section.texts:
-                tree = _parsed(text)
-                if tree is None:
-                    continue
-                for name in _bound_names(tree):
-                    self.blocks.setdefault(name, (text, tree))
-
-    def reachable(self, name: str) -> list[str]:
-        """`name` and every copied block it refers to, transitively, in a stable order."""
-        order: list[str] = []
-        todo = [name]
-        while todo:
-            current = todo.pop(0)
-            if current in order or current not in self.blocks:
-                continue
-            order.append(current)
-            used = sorted(_names_in(self.blocks[current][0]) & set(self.blocks))
-            todo.extend(u for u in used if u not in order)
-        return order
-
-    def digest(self, name: str) -> str | None:
-        names = self.reachable(name)
-        if not names:
-            return None
-        texts = {self.blocks[n][0] for n in names}
-        return hashlib.sha256("\n\n".join(sorted(texts)).encode()).hexdigest()[:16]
-
-    def operations(self, name: str, params: dict[str, Any] | None = None) -> list[_Call]:
-        """Operator calls of a node function and its helpers; the node's `params` (and the
-        function's defaults) stand in for its parameters, so `groupBy(F.window("ts", size))`
-        reads with the configured size."""
-        calls: list[_Call] = []
-        seen_texts: set[str] = set()
-        for block in self.reachable(name):
-            text, tree = self.blocks[block]
-            if text in seen_texts:
-                continue
-            seen_texts.add(text)
-            if block == name:
-                calls.extend(_function_calls(text, name, json.dumps(params or {}, sort_keys=True)))
-            else:
-                calls.extend(_unbound_calls(text))
-        return calls
-
-
-# Pipelines of one project share node code: each block is parsed and read once per process
-# (the trees are only read, never changed).
-@lru_cache(maxsize=4096)
-def _parsed(text: str) -> ast.AST | None:
-    try:
-        return ast.parse(text)
-    except SyntaxError:
-        return None
-
-
-@lru_cache(maxsize=4096)
-def _names_in(text: str) -> frozenset[str]:
-    return frozenset(n.id for n in ast.walk(_parsed(text)) if isinstance(n, ast.Name))
-
-
-@lru_cache(maxsize=4096)
-def _unbound_calls(text: str) -> tuple[_Call, ...]:
-    return tuple(_calls(_parsed(text), {}))
-
-
-@lru_cache(maxsize=4096)
-def _function_calls(text: str, name: str, params_json: str) -> tuple[_Call, ...]:
-    """The calls of function `name` in block `text` called with these params (as JSON: many
-    pipelines call one node function with the same params)."""
-    tree = _parsed(text)
-    return tuple(_calls(tree, _parameters(tree, name, json.loads(params_json))))
-
-
-def _parameters(tree: ast.AST, name: str, params: dict[str, Any]) -> dict[str, ast.expr]:
-    """Parameter name -> value expression for the function `name` called with `params`."""
-    for func in getattr(tree, "body", []):
-        if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) and func.name == name:
-            break
-    else:
-        return {}
-    values: dict[str, ast.expr] = {}
-    positional = [*func.args.posonlyargs, *func.args.args]
-    defaults = dict(
-        zip([a.arg for a in positional[-len(func.args.defaults) :]], func.args.defaults)
-    )
-    if not func.args.defaults:
-        defaults = {}
-    defaults.update(
-        {a.arg: d for a, d in zip(func.args.kwonlyargs, func.args.kw_defaults) if d is not None}
-    )
-    for arg in [*positional, *func.args.kwonlyargs]:
-        if arg.arg in params and _literal(params[arg.arg]):
-            values[arg.arg] = ast.Constant(params[arg.arg])
-        elif arg.arg in defaults and arg.arg not in params:
-            values[arg.arg] = defaults[arg.arg]
-    return values
-
-
-def _literal(value: Any) -> bool:
-    return value is None or isinstance(value, (str, int, float, bool))
-
-
-def _bound_names(tree: ast.AST) -> list[str]:
-    names = []
-    for stmt in getattr(tree, "body", []):
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.append(stmt.name)
-        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
-            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-            for target in targets:
-                names.extend(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
-    return names
-
-
-def _arguments(call: ast.Call, names: dict[str, ast.expr] | None = None) -> str:
-    """The call's arguments as canonical text, local variables replaced by their value
-    (`keys = ["a"]; df.groupBy(*keys)` reads `*['a']`), so a changed value shows."""
-
-    parts = [_text(a, names) for a in call.args]
-    parts += [
-        (f"{k.arg}={_text(k.value, names)}" if k.arg else f"**{_text(k.value, names)}")
-        for k in call.keywords
-    ]
-    return ", ".join(parts)
-
-
-def _text(node: ast.expr, names: dict[str, ast.expr] | None) -> str:
-    return ast.unparse(_Inline(names or {}).visit(copy.deepcopy(node)))
-
-
-class _Inline(ast.NodeTransformer):
-    """Replace names assigned once in the block by their value (a few levels deep)."""
-
-    def __init__(self, names: dict[str, ast.expr], depth: int = 0):
-        self.names = names
-        self.depth = depth
-
-    def visit_Name(self, node: ast.Name) -> ast.AST:
-        value = self.names.get(node.id)
-        if value is None or self.depth >= 3 or not isinstance(node.ctx, ast.Load):
-            return node
-        return _Inline(self.names, self.depth + 1).visit(copy.deepcopy(value))
-
-
-def _single_assignments(tree: ast.AST) -> dict[str, ast.expr]:
-    """Local names assigned exactly once, to one plain name, in a function of the block."""
-    seen: Counter = Counter()
-    values: dict[str, ast.expr] = {}
-    for func in ast.walk(tree):
-        if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
-        for node in ast.walk(func):
-            targets = []
-            if isinstance(node, ast.Assign):
-                targets = node.targets
-            elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For, ast.With, ast.NamedExpr)):
-                targets = [getattr(node, "target", None)]
-            for target in targets:
-                for name in ast.walk(target) if target is not None else ():
-                    if isinstance(name, ast.Name):
-                        seen[name.id] += 1
-                        if (
-                            isinstance(node, ast.Assign)
-                            and target is name
-                            and len(node.targets) == 1
-                        ):
-                            values[name.id] = node.value
-            if isinstance(node, ast.arguments):
-                for arg in [*node.posonlyargs, *node.args, *node.kwonlyargs]:
-                    seen[arg.arg] += 2  # a parameter is not a constant
-    return {name: value for name, value in values.items() if seen[name] == 1}
-
-
-def _calls(tree: ast.AST, parameters: dict[str, ast.expr] | None = None) -> list[_Call]:
-    """The operator calls of one block in source order, with what defines their state."""
-    names = {**_single_assignments(tree), **(parameters or {})}
-    parents: dict[ast.AST, ast.AST] = {}
-    for node in ast.walk(tree):
-        for child in ast.iter_child_nodes(node):
-            parents[child] = node
-    found: list[tuple[int, int, _Call]] = []
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
-            continue
-        method = node.func.attr
-        kind = OPERATIONS.get(method)
-        detail: tuple[tuple[str, str], ...] = ()
-        if method in GROUPINGS:
-            kind = "aggregation"
-            aggregates = []
-            current: ast.AST = node
-            # df.groupBy(keys).agg(...): the call on the grouped data is the aggregate.
-            while True:
-                attribute = parents.get(current)
-                outer = parents.get(attribute) if isinstance(attribute, ast.Attribute) else None
-                if not (isinstance(outer, ast.Call) and outer.func is attribute):
-                    break
-                if attribute.attr not in GROUPED_AGGREGATES:
-                    break
-                aggregates.append(f"{attribute.attr}({_arguments(outer, names)})")
-                current = outer
-            detail = (
-                ("keys", _arguments(node, names)),
-                ("aggregates", ".".join(aggregates)),
-            )
-        elif method in GROUPED_AGGREGATES:
-            receiver = node.func.value
-            chained = (
-                isinstance(receiver, ast.Call)
-                and isinstance(receiver.func, ast.Attribute)
-                and receiver.func.attr in (*GROUPINGS, *GROUPED_AGGREGATES)
-            )
-            if chained:
-                continue  # part of a groupBy chain, described there
-            if method != "agg":
-                continue  # df.count() / F.max() are not streaming aggregations
-            kind = "aggregation"
-            detail = (("keys", ""), ("aggregates", f"agg({_arguments(node, names)})"))
-        elif kind == "join":
-            how = JOIN_TYPES_DEFAULT
-            keywords = {k.arg: k.value for k in node.keywords if k.arg}
-            how_node = keywords.get("how") or (node.args[2] if len(node.args) > 2 else None)
-            if isinstance(how_node, ast.Name) and how_node.id in names:
-                how_node = names[how_node.id]
-            if how_node is not None:
-                how = (
-                    how_node.value
-                    if isinstance(how_node, ast.Constant) and isinstance(how_node.value, str)
-                    else _text(how_node, names)
-                )
-            on_node = keywords.get("on") or (node.args[1] if len(node.args) > 1 else None)
-            detail = (
-                ("join_type", str(how)),
-                ("on", _text(on_node, names) if on_node is not None else ""),
-            )
-        elif kind is not None:
-            detail = (("arguments", _arguments(node, names)),)
-        if kind is None:
-            continue
-        found.append((node.lineno, node.col_offset, _Call(kind, method, detail)))
-    return [call for _, _, call in sorted(found, key=lambda item: (item[0], item[1]))]

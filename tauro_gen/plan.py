@@ -32,7 +32,7 @@ from .model import (
     Watermark,
     checkpoint_of,
 )
-from .nodecode import CodeBlock, ImportRef
+from .nodecode import SHUFFLE_KINDS, CodeBlock, CodeSummary, ImportRef, summarize
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,9 @@ class NodeCall:
     args: tuple[str, ...]  # variables passed positionally
     params: tuple[tuple[str, Value], ...]
     description: str
+    # What its code does (nodecode's one analysis, with these params), for the manifest.
+    # Derived from the code and params above: left out of the plan's digest.
+    summary: CodeSummary | None = None
 
 
 @dataclass(frozen=True)
@@ -121,12 +124,17 @@ class Sink:
     batch_function: str | None  # what `.foreachBatch()` calls
     save_method: str  # "start" | "toTable" (streaming), "save" | "saveAsTable" (batch)
     save_args: tuple[Value, ...]
+    # foreach_batch sinks: what the function's code does (as NodeCall.summary; not digested)
+    foreach_code: CodeSummary | None = None
 
 
 @dataclass(frozen=True)
 class CodeSection:
     source: str
     texts: tuple[str, ...]
+    # Where each text starts in `source`: for the job's source map, not part of the job
+    # (left out of the plan's digest: moving code down a file changes no job).
+    lines: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -313,6 +321,12 @@ def _with_digest(plan: JobPlan) -> JobPlan:
     data.pop("runtime")
     if not data["job_renames"]:  # the usual case: the digests of jobs without any stay
         data.pop("job_renames")
+    for section in data["code"]:
+        section.pop("lines")
+    for node in data["nodes"]:
+        node.pop("summary")
+    for sink in (*data["sinks"], *data["stream_sinks"], *data["batch_sinks"]):
+        sink.pop("foreach_code")
     text = json.dumps(data, sort_keys=True, default=str)
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     return JobPlan(**{**{f: getattr(plan, f) for f in plan.__dataclass_fields__}, "digest": digest})
@@ -435,10 +449,6 @@ PARQUET_TIMESTAMPS_WHY = (
 )
 PARQUET_WRITERS = ("parquet", "delta")
 
-# Operations whose shuffle the number of shuffle partitions sizes in a streaming query; for
-# stateful ones it is also the number of state stores, frozen into the checkpoint.
-STATE_OPERATIONS = frozenset({"aggregation", "deduplication", "join", "arbitrary_state"})
-
 
 # Under spark-submit Spark logs ~190 INFO lines for a small job, and draws progress bars, around
 # the job's own few lines (bench/RESULTS.md, section e). WARN still shows every problem.
@@ -475,7 +485,7 @@ def _sizes_state_partitions(project, pipeline, user_conf) -> bool:
     if pipeline.kind != "streaming" or "spark.sql.shuffle.partitions" in user_conf:
         return False
     codes = [project.nodes[w.node].code for w in pipeline.order]
-    return any(STATE_OPERATIONS & set(c.operations) for c in codes if c is not None)
+    return any(SHUFFLE_KINDS & c.operations for c in codes if c is not None)
 
 
 def _value(value: Any) -> Value:
@@ -597,6 +607,7 @@ def _node_call(project: Project, wiring, namer: _Namer) -> NodeCall:
         args=tuple(namer.var(ref) for ref in wiring.args),
         params=tuple((str(k), _value(v)) for k, v in node.params.items()),
         description=node.description,
+        summary=summarize(node.code, {str(k): v for k, v in node.params.items()}),
     )
 
 
@@ -652,6 +663,7 @@ def _sink(project, pipeline, spec: OutputSpec, var: str, streaming: bool, namer:
         kind=kind,
         kafka_key=spec.key_column if spec.format == "kafka" else None,
         foreach_function=spec.foreach_code.function if spec.foreach_code else None,
+        foreach_code=summarize(spec.foreach_code) if spec.foreach_code else None,
         summary=spec.description or _sink_summary(spec, file_based, where),
         to_kafka=spec.format == "kafka",
         writer_format=spec.format if own_writer and spec.format != "table" else None,
@@ -700,9 +712,9 @@ def _code_sections(copied: Iterable[CodeBlock]) -> tuple[CodeSection, ...]:
     Files are ordered so that what a file needs at import time (a constant, a base class)
     comes from a file placed before it; otherwise by first use.
     """
-    blocks: dict[tuple[str, str], CodeBlock] = {}
-    for block in copied:
-        blocks.setdefault((block.source, block.name), block)
+    blocks: dict[tuple[str, int], CodeBlock] = {}
+    for block in copied:  # one block per statement: a name may be bound by several
+        blocks.setdefault((block.source, block.line), block)
     files = list(dict.fromkeys(b.source for b in blocks.values()))
     needs = {
         f: {s for b in blocks.values() if b.source == f for s, _ in b.needs} - {f} for f in files
@@ -712,15 +724,15 @@ def _code_sections(copied: Iterable[CodeBlock]) -> tuple[CodeSection, ...]:
         ready = [f for f in files if needs[f] <= set(ordered)] or files[:1]  # a cycle: keep order
         ordered.append(ready[0])
         files.remove(ready[0])
-    return tuple(
-        CodeSection(
-            source,
-            tuple(
-                b.text for b in sorted(blocks.values(), key=lambda b: b.line) if b.source == source
-            ),
+    sections = []
+    for source in ordered:
+        in_file = sorted((b for b in blocks.values() if b.source == source), key=lambda b: b.line)
+        sections.append(
+            CodeSection(
+                source, tuple(b.text for b in in_file), tuple(b.start or b.line for b in in_file)
+            )
         )
-        for source in ordered
-    )
+    return tuple(sections)
 
 
 def _walk_values(value: Any):

@@ -277,3 +277,19 @@ def test_a_damaged_manifest_in_build_is_a_clear_answer_never_an_internal_error(t
     assert run("check", "-p", str(root))[0] == 1
     assert run("build", "--all", "-p", str(root))[0] == 0
     assert manifest.read_bytes() == (root / "old" / "real_time_sales.manifest.json").read_bytes()
+
+
+def test_a_job_that_could_not_start_is_refused_with_exit_2(tmp_path):
+    """The safety net (jobcheck): node code using a name nothing defines is located in the
+    user's file, exit 2, nothing written — not an internal error."""
+    root = seed_copy(tmp_path)
+    (root / "src" / "nodes" / "process_sales.py").write_text(
+        "from pyspark.sql import functions as F\n\n\n"
+        "def process_sales(df):\n"
+        '    return df.filter(F.col("amount") > threshold)\n'
+    )
+    for command in ("build", "check"):
+        code, _, err = run(command, "--all", "-p", str(root))
+        assert code == 2, err
+        assert "src/nodes/process_sales.py:5:" in err and "undefined name 'threshold'" in err
+    assert not (root / "build").exists()

@@ -66,8 +66,33 @@ def _resolve_node(ctx: Context, node: NodeSpec, sources: SourceIndex) -> None:
                 or f"{code.function}() at {code.source}:{code.line} accepts: "
                 + (", ".join(sorted(code.keyword_names)) or "no keyword arguments"),
             )
+    check_signature(ctx, node)
     if node.inputs:
         check_arity(ctx, node, len(node.inputs))
+
+
+def check_signature(ctx: Context, node: NodeSpec) -> None:
+    """A node function main() can call as written (TG304): a plain `def` (an `async def`
+    returns a coroutine, not a DataFrame) given every keyword-only parameter it requires."""
+    code = node.code
+    defined_at = f"{code.function}() at {code.source}:{code.line}"
+    if code.is_async:
+        ctx.report.error(
+            "TG304",
+            ctx.at("nodes", node.name, "function", value=True),
+            f"node '{node.name}': {code.function}() is an async def; the job calls node "
+            "functions directly and needs the DataFrame they return",
+            f"make {defined_at} a plain def",
+        )
+    missing = sorted(code.required_keyword_only - set(node.params))
+    if missing:
+        ctx.report.error(
+            "TG304",
+            ctx.at("nodes", node.name, "params" if node.params else "function"),
+            f"node '{node.name}': {code.function}() requires the keyword-only parameter(s) "
+            + ", ".join(f"'{name}'" for name in missing),
+            f"give them under params:, or a default in {defined_at}",
+        )
 
 
 def _collect(
@@ -189,6 +214,14 @@ def _resolve_foreach_batch(ctx: Context, out: OutputSpec, sources: SourceIndex) 
     if out.foreach_code is None:
         return
     code = out.foreach_code
+    if code.is_async:
+        ctx.report.error(
+            "TG304",
+            where,
+            f"output '{out.name}': {code.function}() is an async def; Spark calls it for each "
+            "micro-batch and does not await it",
+            f"make {code.function}() at {code.source}:{code.line} a plain def",
+        )
     if code.required_positional > 2 or (
         code.max_positional is not None and code.max_positional < 2
     ):
@@ -205,7 +238,19 @@ def check_arity(ctx: Context, node: NodeSpec, wired: int) -> None:
     code = node.code
     if code is None:
         return
-    covered_by_params = sum(1 for p in node.params if p in code.keyword_names)
+    for key in node.params:
+        if key in code.positional_names[:wired]:
+            ctx.report.error(
+                "TG304",
+                ctx.at("nodes", node.name, "params", key),
+                f"node '{node.name}': param '{key}' names the parameter of {code.function}() "
+                "that receives a DataFrame",
+                f"rename the param or the parameter at {code.source}:{code.line}; the first "
+                f"{wired} parameter(s) take the node's input DataFrame(s)",
+            )
+    covered_by_params = sum(
+        1 for p in node.params if p in code.keyword_names and p not in code.positional_names[:wired]
+    )
     too_few = wired + covered_by_params < code.required_positional
     too_many = code.max_positional is not None and wired > code.max_positional
     if too_few or too_many:
@@ -235,7 +280,9 @@ def check_code_names(ctx: Context, pipeline: ResolvedPipeline, nodes, outputs) -
             continue
         for block in code.blocks:
             previous = owner.get(block.name)
-            if previous and previous != (block.source, block.text):
+            # One file binding a name in several statements is that module's own code,
+            # copied statement by statement; two files binding it differently clash.
+            if previous and previous[0] != block.source and previous[1] != block.text:
                 ctx.report.error(
                     "TG308",
                     Location(block.source, block.line, 1),

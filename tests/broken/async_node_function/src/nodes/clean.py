@@ -1,0 +1,2 @@
+async def clean(df):
+    return df

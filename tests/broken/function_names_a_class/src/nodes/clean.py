@@ -1,0 +1,2 @@
+class clean:
+    """Not a node."""

@@ -1,0 +1,1 @@
+clean = lambda df: df.filter(df.amount > 0)
