@@ -202,7 +202,7 @@ class SourceIndex:
         display = (
             path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else str(path)
         )
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # an editor's BOM is not code
         try:
             tree = ast.parse(text, filename=display)
         except SyntaxError as exc:

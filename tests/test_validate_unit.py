@@ -560,3 +560,12 @@ def test_a_file_of_only_a_document_marker_is_an_empty_file(tmp_path, text):
     project, report = load_and_validate(root, "base")
     # the pipeline's output is then undeclared (TG4xx), but the file itself is fine
     assert project is None and not [c for c in codes(report) if c.startswith("TG1")]
+
+
+def test_a_node_module_with_a_utf8_bom_is_read(tmp_path):
+    """Editors on Windows save a BOM; it was refused as 'invalid non-printable character'."""
+    root = make(tmp_path, BASE)
+    node = root / "src" / "nodes" / "clean.py"
+    node.write_bytes(b"\xef\xbb\xbf" + node.read_bytes())
+    project, _ = ok(root)
+    assert project.nodes["clean"].code.function == "clean"
