@@ -4,6 +4,7 @@ writes (a path, a table), the options Spark knows for it, and Kafka's own rules.
 from __future__ import annotations
 
 import difflib
+import json
 
 from ..model import FILE_FORMATS, InputSpec, OutputSpec
 from .context import Context
@@ -216,6 +217,19 @@ def _check_kafka(ctx: Context, label: str, path: tuple, options: dict, source: b
             + ("subscribe: sales}" if source else "topic: sales}"),
         )
     if source:
+        for key, words in (
+            ("startingOffsets", ("earliest", "latest")),
+            ("endingOffsets", ("latest",)),
+        ):
+            if key in keys:
+                _check_offsets(
+                    ctx,
+                    label,
+                    key,
+                    options[keys[key]],
+                    words,
+                    ctx.at(*path, "options", keys[key], value=True),
+                )
         chosen = [k for k in ("subscribe", "subscribePattern", "assign") if k in keys]
         if len(chosen) != 1:
             ctx.report.error(
@@ -236,6 +250,28 @@ def _check_kafka(ctx: Context, label: str, path: tuple, options: dict, source: b
             f"{label}: no 'topic' option: every row must then carry a 'topic' column",
             "add options: {topic: <name>}, or select a topic column in the node",
         )
+
+
+def _check_offsets(ctx: Context, label: str, key: str, value, words: tuple, where) -> None:
+    """Spark's Kafka source takes the words or a JSON map of topic -> partition -> offset
+    for these, and refuses anything else only when the query starts."""
+    text = str(value).strip()
+    if text in words or "${" in text:
+        return
+    try:
+        offsets = json.loads(text)
+    except ValueError:
+        offsets = None
+    if isinstance(offsets, dict) and all(isinstance(v, dict) for v in offsets.values()):
+        return
+    ctx.report.error(
+        "TG510",
+        where,
+        f"{label}: option '{key}' must be {' or '.join(repr(w) for w in words)} or a JSON "
+        f"map of offsets, got {text!r}",
+        f'e.g. {key}: {words[0]}, or {key}: \'{{"sales": {{"0": 42}}}}\''
+        + (" (-2 is earliest, -1 latest)" if key == "startingOffsets" else " (-1 is latest)"),
+    )
 
 
 def _check_kafka_option(ctx: Context, label: str, key: str, where) -> None:
