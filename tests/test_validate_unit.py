@@ -569,3 +569,14 @@ def test_a_node_module_with_a_utf8_bom_is_read(tmp_path):
     node.write_bytes(b"\xef\xbb\xbf" + node.read_bytes())
     project, _ = ok(root)
     assert project.nodes["clean"].code.function == "clean"
+
+
+def test_a_path_that_leaves_the_input_folder_by_dotdot_is_not_inside_it(tmp_path):
+    """`data/in/../out/` is data/out: it was refused as writing into the input data/in/."""
+    streaming = {
+        "config/inputs.yaml": "raw:\n  format: csv\n  path: data/in/\n  streaming: true\n"
+        "  schema: 'id INT, amount DOUBLE'\n",
+        "config/outputs.yaml": "out:\n  format: parquet\n  path: data/in/../out/\n"
+        "  streaming: true\n",
+    }
+    ok(make(tmp_path, {**BASE, **streaming}))

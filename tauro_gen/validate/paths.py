@@ -4,6 +4,8 @@ folders a query writes that something reads (TG502, TG514, TG518)."""
 
 from __future__ import annotations
 
+import posixpath
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -150,9 +152,14 @@ def check_query_names(
 
 
 def _normal(path: str) -> str:
-    text = str(path)
-    text = text.removeprefix("file://")
-    return str(Path(text.rstrip("/") or "/"))
+    """One spelling per folder, for every overlap check: `data/output/../input/` is
+    `data/input` (posixpath.normpath; `..` is taken literally, as Hadoop's paths do, not
+    through symlinks); a scheme and authority (s3a://bucket) are kept."""
+    text = str(path).removeprefix("file://")
+    scheme = re.match(r"[A-Za-z][A-Za-z0-9+.-]*://[^/]*", text)
+    prefix = scheme.group(0) if scheme else ""
+    rest = text[len(prefix) :]
+    return prefix + posixpath.normpath(rest or "/")
 
 
 def _overlaps(a: str, b: str) -> bool:
