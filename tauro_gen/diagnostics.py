@@ -108,6 +108,14 @@ class Report:
         return json.dumps([d.as_json() for d in self.sorted()], indent=2)
 
 
+def line_column(text: str | bytes, offset: int) -> tuple[int, int]:
+    """1-based line and column of `offset` in a file's text (or its bytes, for a decode
+    error); editors and humans count from one."""
+    newline = "\n" if isinstance(text, str) else b"\n"
+    before = text[:offset]
+    return before.count(newline) + 1, offset - (before.rfind(newline) + 1) + 1
+
+
 def one_line(text: str) -> str:
     """A diagnostic is one line: a name with a newline or a tab in it is shown escaped."""
     if text.isprintable():

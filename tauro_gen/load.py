@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from .diagnostics import Location, Report, did_you_mean
+from .diagnostics import Location, Report, did_you_mean, line_column
 from .identifiers import is_plain_name
 
 SECTIONS = ("pipelines", "nodes", "inputs", "outputs")
@@ -147,8 +147,7 @@ def _parse(path: Path, display: str, report: Report) -> _Tree | None:
         )
         return None
     except UnicodeDecodeError as exc:
-        before = data[: exc.start]
-        line, column = before.count(b"\n") + 1, exc.start - (before.rfind(b"\n") + 1) + 1
+        line, column = line_column(data, exc.start)
         report.error(
             "TG100",
             Location(display, line, column),
@@ -181,8 +180,7 @@ def _parse(path: Path, display: str, report: Report) -> _Tree | None:
         if mark:
             where = _loc(display, mark)
         elif isinstance(exc, yaml.reader.ReaderError) and isinstance(exc.position, int):
-            before = text[: exc.position]
-            where = Location(display, before.count("\n") + 1, exc.position - before.rfind("\n"))
+            where = Location(display, *line_column(text, exc.position))
         report.error(
             "TG100",
             where,

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NoReturn, TypeGuard
 
+from .diagnostics import line_column
+
 __all__ = [
     "ArrayType",
     "CharType",
@@ -76,7 +78,7 @@ class SchemaError(ValueError):
     def _render(self) -> str:
         """One line, so it fits a diagnostic; the position is appended for multi-line DDL."""
         if self.offset is not None and self.text is not None:
-            line, column = _line_column(self.text, self.offset)
+            line, column = line_column(self.text, self.offset)
             return f"{self.message} (line {line}, column {column})"
         if self.offset is not None:
             return f"{self.message} (at character {self.offset})"
@@ -91,17 +93,9 @@ class SchemaError(ValueError):
         """The offending DDL line with a caret under the problem, for terminal output."""
         if self.offset is None or self.text is None:
             return ""
-        line, column = _line_column(self.text, self.offset)
+        line, column = line_column(self.text, self.offset)
         source = self.text.split("\n")[line - 1].rstrip("\r")
         return f"{source}\n{' ' * (column - 1)}^"
-
-
-def _line_column(text: str, offset: int) -> tuple[int, int]:
-    """1-based line and column of ``offset``; editors and humans count from one."""
-    before = text[:offset]
-    line = before.count("\n") + 1
-    column = offset - (before.rfind("\n") + 1) + 1
-    return line, column
 
 
 # --------------------------------------------------------------------------------------------
@@ -609,7 +603,7 @@ class _Parser:
         folded = _fold(name)
         if folded in seen:
             first, first_offset = seen[folded]
-            line, column = _line_column(self.text, first_offset)
+            line, column = line_column(self.text, first_offset)
             self.fail(
                 f"duplicate column name '{name}': '{first}' is already declared at line {line}, "
                 f"column {column} (Spark column names are case-insensitive)",

@@ -20,6 +20,9 @@ def write_files(files: dict[Path, str]) -> list[Path]:
     rename, after keeping a hard link to the old file; if any rename fails, the files already
     replaced are put back, so a run changes all of its files or none.
     """
+    # mkstemp makes files 0600; generated files get the mode any new file gets here (0644
+    # under the usual umask), set before each is renamed into place.
+    mode = 0o666 & ~_umask()
     staged: list[tuple[Path, str]] = []
     replaced: list[tuple[Path, str | None]] = []
     try:
@@ -27,11 +30,11 @@ def write_files(files: dict[Path, str]) -> list[Path]:
             if path.is_file() and path.read_bytes() == text.encode("utf-8"):
                 continue
             path.parent.mkdir(parents=True, exist_ok=True)
-            staged.append((path, _temporary(path, text)))
+            staged.append((path, _temporary(path, text, mode)))
         for path, tmp in staged:
             backup = None
             if path.exists():
-                backup = _temporary(path, None)
+                backup = _temporary(path, None, mode)
                 os.unlink(backup)
                 os.link(path, backup)
             os.replace(tmp, path)
@@ -53,12 +56,10 @@ def write_files(files: dict[Path, str]) -> list[Path]:
     return [path for path, _ in replaced]
 
 
-def _temporary(path: Path, text: str | None) -> str:
-    """A new file beside `path` (same filesystem, so renames are atomic)."""
+def _temporary(path: Path, text: str | None, mode: int) -> str:
+    """A new file beside `path` (same filesystem, so renames are atomic), with `mode`."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    # mkstemp makes the file 0600; a generated file gets the mode any new file gets here
-    # (0644 under the usual umask), before it is renamed into place.
-    os.fchmod(fd, 0o666 & ~_umask())
+    os.fchmod(fd, mode)
     with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
         if text is not None:
             handle.write(text)
