@@ -47,6 +47,9 @@ EXPECTED_LOG_LINES = (
 AQE_IN_FOREACH_BATCH_JOB = (
     r"\S+ \S+ WARN ResolveWriteToStream: spark\.sql\.adaptive\.enabled is not supported"
 )
+# Spark describes a plan of more than 25 columns (Delta reads its transaction log with
+# one) truncated, and says so once per run.
+DELTA_JOB = r"\S+ \S+ WARN SparkStringUtils: Truncated the string representation of a plan"
 STACK_FRAME = re.compile(r"^\s+at [\w$.]+\(", re.MULTILINE)
 WARNING_LINE = re.compile(r"(?:^|\s)(?:WARN|WARNING|ERROR|FATAL)[\s:]")  # a level, not a word
 
@@ -213,6 +216,16 @@ def run_job(
         text=True,
         timeout=timeout,
     )
+
+
+def committed_sink_frame(spark, folder: Path):
+    """The rows a file sink has committed, or None before its first commit. A reader of a
+    sink folder lists the files in `_spark_metadata` once that folder exists, so reading it
+    between the first part file and the first commit fails with UNABLE_TO_INFER_SCHEMA."""
+    log = folder / "_spark_metadata"
+    if not log.is_dir() or not any(entry.name[:1].isdigit() for entry in log.iterdir()):
+        return None
+    return spark.read.parquet(str(folder))
 
 
 def drop_file(folder: Path, name: str, text: str) -> Path:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from harness import assert_clean_log, build, configure, drop_file, run_job
+from harness import AQE_IN_FOREACH_BATCH_JOB, assert_clean_log, build, configure, drop_file, run_job
 from infra import jars
 from infra.postgres import PostgresServer
 from infra.spark_packages import postgres_jdbc_package
@@ -89,7 +89,7 @@ def run(root, pipeline: str, packages, password: str) -> str:
         packages=packages,
     )
     assert result.returncode == 0, result.stdout
-    assert_clean_log(result.stdout)
+    assert_clean_log(result.stdout, AQE_IN_FOREACH_BATCH_JOB)
     return result.stdout
 
 
@@ -192,7 +192,7 @@ def test_batch_pipeline_jdbc_write_replaces_the_table(project, postgres):
             packages=packages,
         )
         assert result.returncode == 0, result.stdout
-        assert_clean_log(result.stdout)
+        assert_clean_log(result.stdout, AQE_IN_FOREACH_BATCH_JOB)
         assert "wrote output customers_table" in result.stdout
         assert postgres.query(f"SELECT customer_id, name, country FROM {customers} ORDER BY 1") == [
             (1, "Ann", "GB"),
@@ -215,7 +215,7 @@ def test_foreach_batch_user_function_is_copied_in_and_called_per_batch(project, 
         drop_orders(root, name)
     result = run_job(root, "build/orders_per_batch.py", "--available-now")
     assert result.returncode == 0, result.stdout
-    assert_clean_log(result.stdout)
+    assert_clean_log(result.stdout, AQE_IN_FOREACH_BATCH_JOB)
 
     out = Path(root / "data" / "batches")
     assert sorted(p.name for p in out.iterdir()) == ["batch=00000", "batch=00001", "batch=00002"]

@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
-from harness import assert_clean_log, build, configure, drop_file, run_job
+from harness import assert_clean_log, build, committed_sink_frame, configure, drop_file, run_job
 from infra import jars
 from infra.kafka import KafkaBroker
 from infra.spark_packages import kafka_package
@@ -72,11 +72,8 @@ def test_windows_with_watermark_in_update_and_append_mode(kafka, project, spark)
         new = [(k.decode(), json.loads(v)) for k, v in consumed[seen:]]
         seen = len(consumed)
         final_dir = root / "data" / "final_windows"
-        final = (
-            [r.asDict() for r in spark.read.parquet(str(final_dir)).collect()]
-            if (final_dir / "_spark_metadata").is_dir()
-            else []
-        )
+        frame = committed_sink_frame(spark, final_dir)
+        final = [] if frame is None else [r.asDict() for r in frame.collect()]
 
         def key(w):
             return (w["window_start"], w["sensor"])

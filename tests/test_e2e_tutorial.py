@@ -7,7 +7,14 @@ import subprocess
 
 import pyarrow.parquet as pq
 import pytest
-from harness import SparkJob, assert_clean_log, drop_file, tauro_gen, wait_until
+from harness import (
+    SparkJob,
+    assert_clean_log,
+    committed_sink_frame,
+    drop_file,
+    tauro_gen,
+    wait_until,
+)
 
 pytestmark = pytest.mark.spark
 
@@ -27,10 +34,8 @@ DAY_3 = """id,date,amount,customer
 
 
 def output_ids(spark, project) -> list[int]:
-    out = project / "data" / "output"
-    if not (out / "_spark_metadata").is_dir():
-        return []
-    return sorted(r.id for r in spark.read.parquet(str(out)).select("id").collect())
+    frame = committed_sink_frame(spark, project / "data" / "output")
+    return [] if frame is None else sorted(r.id for r in frame.select("id").collect())
 
 
 def test_tutorial_streams_files_stops_on_ctrl_c_and_resumes(spark, tutorial):
