@@ -214,7 +214,9 @@ def _yaml_hint(problem: str) -> str:
 
 class _Budget:
     """Guards against YAML aliases that expand without end (a recursive alias, or an alias
-    "bomb" that doubles at every level): both would hang or crash a naive reader."""
+    "bomb" that doubles at every level): both would hang or crash a naive reader. Only the
+    values an alias repeats count: a large file written out in full is read whatever its
+    size."""
 
     LIMIT = 100_000
 
@@ -222,12 +224,16 @@ class _Budget:
         self.display = display
         self.report = report
         self.count = 0
+        self.visited: set[int] = set()
         self.active: set[int] = set()
         self.exhausted = False
         self.fatal = False  # the file cannot be read faithfully: none of it is used
 
     def enter(self, node, where: Location | None = None) -> bool:
-        self.count += 1
+        if id(node) in self.visited:
+            self.count += 1  # a value reached again, through an alias
+        else:
+            self.visited.add(id(node))
         if self.count > self.LIMIT:
             self.fatal = True
             if not self.exhausted:
@@ -696,10 +702,16 @@ def _interpolate(raw: RawProject, report: Report) -> None:
         def one(match: re.Match) -> str:
             ref = match.group(1).strip()
             if ref.startswith("env:"):
-                if not ENV_REFERENCE.match(ref):
+                if "${" in ref:
                     fail(
                         "TG110",
-                        f"malformed environment reference '${{{ref}}}'",
+                        f"the default of '{_masked(ref)}' holds another reference",
+                        "a default is plain text: write it out, or set the variable",
+                    )
+                elif not ENV_REFERENCE.match(ref):
+                    fail(
+                        "TG110",
+                        f"malformed environment reference '{_masked(ref)}'",
                         "write ${env:NAME} or ${env:NAME:-default} (NAME: letters, digits, _)",
                     )
                 return match.group(0)
@@ -755,7 +767,7 @@ def _interpolate(raw: RawProject, report: Report) -> None:
         if UNTERMINATED.search(result):
             fail(
                 "TG114",
-                f"'${{' without a closing '}}' in '{text}'",
+                f"'${{' without a closing '}}' in '{_masked_text(text)}'",
                 "close the reference: ${name}; write $${ for a literal '${'",
             )
         return result
@@ -765,6 +777,14 @@ def _interpolate(raw: RawProject, report: Report) -> None:
             origin = stack[0] if stack else None
             return resolve(value, path, stack, False, origin) if "${" in value else value
         if isinstance(value, dict):
+            for key in value:
+                if isinstance(key, str) and "${" in key.replace("$${", ""):
+                    report.error(
+                        "TG110",
+                        raw.where(path + (key,)),
+                        _who(path) + f"a key cannot hold a reference: '{_masked_text(key)}'",
+                        "references are filled in values only; write the key out",
+                    )
             return {k: walk(v, path + (k,), stack) for k, v in value.items()}
         if isinstance(value, list):
             return [walk(v, path + (i,), stack) for i, v in enumerate(value)]
@@ -787,6 +807,18 @@ def _interpolate(raw: RawProject, report: Report) -> None:
 
 # `${` that no `}` closes (after substitution); `$${` is an escaped literal.
 UNTERMINATED = re.compile(r"(?<!\$)\$\{[^}]*$")
+
+
+def _masked_text(text: str) -> str:
+    """Text with the default of every `${env:NAME:-default}` in it shown as ***."""
+    return re.sub(r"(\$\{env:[^}]*?:-)[^}]*", r"\1***", text)
+
+
+def _masked(ref: str) -> str:
+    """A malformed `${env:...}` as a message shows it: its default may be a secret, and a
+    malformed reference cannot say which key it is for, so the default is never shown."""
+    name, sep, _ = ref.partition(":-")
+    return "${" + name + (":-***}" if sep else "}")
 
 
 def _who(path: tuple) -> str:

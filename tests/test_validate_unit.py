@@ -580,3 +580,24 @@ def test_a_path_that_leaves_the_input_folder_by_dotdot_is_not_inside_it(tmp_path
         "  streaming: true\n",
     }
     ok(make(tmp_path, {**BASE, **streaming}))
+
+
+# --------------------------------------------------------------------------- YAML aliases
+def test_a_large_file_without_aliases_is_read(tmp_path):
+    values = "".join(f"      - {i}\n" for i in range(150_000))  # more than the alias limit
+    nodes = "clean:\n  function: src.nodes.clean.clean\n  params:\n    ids:\n" + values
+    clean = "def clean(df, ids):\n    return df\n"
+    root = make(tmp_path, {**BASE, "config/nodes.yaml": nodes, "src/nodes/clean.py": clean})
+    project, _ = ok(root)
+    assert len(project.nodes["clean"].params["ids"]) == 150_000
+
+
+def test_aliases_that_expand_without_end_are_refused(tmp_path):
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 7)]
+    bomb = "\n".join(f"    {line}" for line in levels)
+    nodes = "clean:\n  function: src.nodes.clean.clean\n  params:\n" + bomb + "\n"
+    root = make(tmp_path, {**BASE, "config/nodes.yaml": nodes})
+    _, report = load_and_validate(root, "base")
+    assert codes(report) == ["TG101"]
+    assert "aliases expand to more than 100000 values" in report.sorted()[0].message
