@@ -1,15 +1,17 @@
 """`build`'s safety net: a job that cannot start is never written.
 
-Before a job is formatted and written, its text is compiled and checked with pyflakes (its
-public `api.check`) for names nothing defines and definitions that replace another unused
-one. Each finding is located in the user's code through the job's source map: a generator
+Before a job is formatted and written, its text is compiled and checked with pyflakes
+(`checker.Checker`, the entry point flake8 uses too) for names nothing defines and
+definitions that replace another unused one. Each finding is located in the user's code through the job's source map: a generator
 must never write a file that fails at start with NameError, and the user must see which line
 of theirs it comes from (TG312).
 """
 
 from __future__ import annotations
 
-from pyflakes import api, messages
+import ast
+
+from pyflakes import checker, messages
 
 from .diagnostics import Diagnostic, Location, Severity
 from .sourcemap import SourceMap
@@ -37,36 +39,25 @@ class JobRefused(Exception):
         return "; ".join(d.render() for d in self.diagnostics)
 
 
-class _Collect:
-    """A pyflakes reporter that keeps what it is told."""
-
-    def __init__(self):
-        self.flakes: list = []
-        self.errors: list[tuple[int, int, str]] = []
-
-    def flake(self, message) -> None:
-        self.flakes.append(message)
-
-    def syntaxError(self, filename, msg, lineno, offset, text) -> None:  # noqa: N802 (API)
-        self.errors.append((lineno or 0, offset or 0, msg))
-
-    def unexpectedError(self, filename, msg) -> None:  # noqa: N802 (pyflakes' API)
-        self.errors.append((0, 0, str(msg)))
-
-
 def check_job(text: str, path: str, source_map: SourceMap) -> list[Diagnostic]:
     """What stops the job at `path` (its text as rendered) from starting, located in the
     user's code where the map knows the line, else in the job."""
     found: list[Diagnostic] = []
-    collect = _Collect()
-    api.check(text, path, collect)
+    errors: list[tuple[int, int, str]] = []
+    flakes: list = []
     try:
-        compile(text, path, "exec", dont_inherit=True)
-    except SyntaxError as exc:  # what the compiler refuses beyond parsing (e.g. nonlocal)
-        collect.errors.append((exc.lineno or 0, exc.offset or 0, exc.msg))
-    for line, column, message in dict.fromkeys(collect.errors):
+        # Parsed once for both the compiler and pyflakes' checker (`api.check` would parse
+        # again). The compiler refuses more than the parser does, e.g. a module-level
+        # nonlocal.
+        tree = ast.parse(text, path)
+        compile(tree, path, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        errors.append((exc.lineno or 0, exc.offset or 0, exc.msg))
+    else:
+        flakes = sorted(checker.Checker(tree, filename=path).messages, key=lambda m: m.lineno)
+    for line, column, message in errors:
         found.append(_diagnostic(source_map, path, line, column, message, line))
-    for flake in collect.flakes:
+    for flake in flakes:
         if not isinstance(flake, REFUSED):
             continue
         message, other = flake.message % flake.message_args, None
