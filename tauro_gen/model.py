@@ -6,6 +6,7 @@ entry keeps the location it was declared at, so later stages can still point at 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,15 @@ TRIGGER_KINDS = ("processing_time", "available_now", "continuous", "once")
 # these, the job's own name yields (plan's job_renames, applied by tauro_gen/rename.py), and
 # the names plan makes up (readers, writers, constants, variables) keep clear of both.
 RESERVED_NAMES = JOB_NAMES
+
+# A path's scheme and authority ("s3a://bucket"); a path without one is on the local disk.
+SCHEME_AND_AUTHORITY = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/]*")
+
+
+def is_local_path(path: str) -> bool:
+    return path.startswith("file://") or not SCHEME_AND_AUTHORITY.match(path)
+
+
 SCAFFOLD_IMPORTS = JOB_IMPORTS
 
 

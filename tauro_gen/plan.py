@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, is_dataclass, replace
 from typing import Any
@@ -31,6 +30,7 @@ from .model import (
     Trigger,
     Watermark,
     checkpoint_of,
+    is_local_path,
 )
 from .nodecode import SHUFFLE_KINDS, CodeBlock, CodeSummary, ImportRef, summarize
 
@@ -531,10 +531,6 @@ def _options(fmt: str, options: dict[str, Any]) -> tuple[tuple[str, Value], ...]
     return tuple((k, _option_value(v)) for k, v in merged.items())
 
 
-def _is_local_path(path: str) -> bool:
-    return not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", path) or path.startswith("file://")
-
-
 def _source(project: Project, pipeline: ResolvedPipeline, spec: InputSpec, namer: _Namer) -> Source:
     file_based = spec.format in ("csv", "json", "parquet", "orc", "text", "avro")
     pin = spec.streaming and file_based and spec.schema is None and spec.format != "text"
@@ -554,7 +550,7 @@ def _source(project: Project, pipeline: ResolvedPipeline, spec: InputSpec, namer
         spec.streaming
         and file_based
         and spec.path
-        and _is_local_path(spec.path)
+        and is_local_path(spec.path)
         and "${" not in spec.path
     )
     if spec.table:

@@ -5,11 +5,10 @@ folders a query writes that something reads (TG502, TG514, TG518)."""
 from __future__ import annotations
 
 import posixpath
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..model import InputSpec, OutputSpec, ResolvedPipeline, checkpoint_of
+from ..model import SCHEME_AND_AUTHORITY, InputSpec, OutputSpec, ResolvedPipeline, checkpoint_of
 from .connectors import PATH_FORMATS
 from .context import Context
 
@@ -156,7 +155,7 @@ def _normal(path: str) -> str:
     `data/input` (posixpath.normpath; `..` is taken literally, as Hadoop's paths do, not
     through symlinks); a scheme and authority (s3a://bucket) are kept."""
     text = str(path).removeprefix("file://")
-    scheme = re.match(r"[A-Za-z][A-Za-z0-9+.-]*://[^/]*", text)
+    scheme = SCHEME_AND_AUTHORITY.match(text)
     prefix = scheme.group(0) if scheme else ""
     rest = text[len(prefix) :]
     return prefix + posixpath.normpath(rest or "/")
