@@ -324,7 +324,7 @@ def interleaved(variants: list[tuple[str, callable]], runs: int) -> list[Run]:
 def table(headers: list[str], rows: list[list]) -> str:
     def cell(x) -> str:
         if isinstance(x, float):
-            return f"{x:.2f}"
+            return f"{x:.2f}" if x == x else "—"  # NaN: a phase this variant does not have
         return str(x)
 
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
