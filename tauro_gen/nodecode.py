@@ -746,7 +746,15 @@ def _import_time_names(stmt: ast.stmt) -> set[str]:
         parts = [*stmt.decorator_list, *stmt.args.defaults]
         parts += [d for d in stmt.args.kw_defaults if d is not None]
         return {n.id for part in parts for n in ast.walk(part) if isinstance(n, ast.Name)}
-    return free_names(stmt)  # assignments, class bodies, if/try/for... run at import
+    if isinstance(stmt, ast.ClassDef):
+        # The class statement runs its decorators, bases and body, but not its methods'
+        # bodies: a method may call a helper defined further down the module.
+        parts = [*stmt.decorator_list, *stmt.bases, *(k.value for k in stmt.keywords)]
+        names = {n.id for part in parts for n in ast.walk(part) if isinstance(n, ast.Name)}
+        for inner in stmt.body:
+            names |= _import_time_names(inner)
+        return names
+    return free_names(stmt)  # assignments, if/try/for... run at import
 
 
 def free_names(stmt: ast.stmt) -> set[str]:

@@ -67,6 +67,29 @@ def test_try_except_import_is_copied_whole(tmp_path):
     assert _run(code, None) == "UTC"
 
 
+def test_a_method_may_call_a_helper_defined_below_its_class(tmp_path):
+    code = _collect(
+        tmp_path,
+        {"nodes": """
+            class Tagger:
+                prefix = "t-"
+
+                def tag(self, value):
+                    return self.prefix + shout(value)
+
+
+            def shout(value):
+                return value.upper()
+
+
+            def node(df):
+                return Tagger().tag("x")
+            """},
+        "src.nodes.node",
+    )
+    assert _run(code, None) == "t-X"
+
+
 def test_helper_defined_in_if_else_is_copied_with_both_branches(tmp_path):
     code = _collect(
         tmp_path,
