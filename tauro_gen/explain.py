@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .load import RawProject
-from .model import Project
+from .model import TAURO_SINK_OPTIONS, Project
 from .plan import FORMAT_DEFAULT_OPTIONS, EnvValue, JobPlan
 from .validate.keys import ALIASES
 
@@ -42,6 +42,42 @@ class Row:
             "value": self.value,
             "origin": self.origin,
         }
+
+
+def _from_streaming_block(raw: RawProject, node: str) -> list[tuple[str, Any, str]]:
+    """The query settings a Tauro node's `streaming:` block gives its inline output."""
+    block = raw.sections["nodes"].get(node, {}).get("streaming")
+    rows = []
+    for key, value in (block or {}).items() if isinstance(block, dict) else ():
+        canonical = ALIASES["streaming"].get(str(key), str(key))
+        if canonical not in ("trigger", "output_mode", "checkpoint", "query_name"):
+            continue
+        where = raw.where(("nodes", node, "streaming", key))
+        rows.append((canonical, _plain(value), f"node's streaming: {where}"))
+    return rows
+
+
+def _tauro_sink_defaults(spec, sink) -> list[tuple[str, Any, str]]:
+    """What a Tauro node's inline output gets that nobody wrote (model.TAURO_*)."""
+    rows: list[tuple[str, Any, str]] = []
+    if spec.checkpoint:
+        rows.append(
+            (
+                "checkpoint (used)",
+                sink.checkpoint,
+                "Tauro: <checkpoint_location>/<pipeline>/<node>, without Tauro's run id "
+                "(with it a restart never resumes)",
+            )
+        )
+    else:
+        rows.append(
+            ("checkpoint", sink.checkpoint, "default: <checkpoint_root>/<pipeline>/<output>")
+        )
+    rows.append(("query_name", sink.query_name, "Tauro default: <pipeline>_<node>"))
+    for key, value in TAURO_SINK_OPTIONS.get(spec.format, {}).items():
+        if key not in spec.options:
+            rows.append((f"options.{key}", value, f"Tauro default for {spec.format}"))
+    return rows
 
 
 def explain_rows(raw: RawProject, project: Project, plan: JobPlan) -> list[Row]:
@@ -97,9 +133,10 @@ def explain_rows(raw: RawProject, project: Project, plan: JobPlan) -> list[Row]:
         if isinstance(data, dict):
             walk(path, data, KIND_OF_SECTION[section])
         written = {ALIASES.get(KIND_OF_SECTION[section], {}).get(k, k) for k in (data or {})}
-        for key, value, why in derived:
+        for key, value, why in derived:  # the first reason given for a key is the one
             if key not in written:
                 rows.append(Row(path + (key,), value, why))
+                written.add(key)
 
     rows.append(Row(("pipelines",), None, "", True))
     first_streaming = next(
@@ -159,7 +196,9 @@ def explain_rows(raw: RawProject, project: Project, plan: JobPlan) -> list[Row]:
     for sink in plan.sinks:
         spec = project.outputs[sink.name]
         derived = []
-        if sink.streaming:
+        if sink.streaming and spec.tauro_node:
+            derived += _tauro_sink_defaults(spec, sink)
+        elif sink.streaming:
             derived.append(
                 (
                     "checkpoint",
@@ -168,6 +207,7 @@ def explain_rows(raw: RawProject, project: Project, plan: JobPlan) -> list[Row]:
                 )
             )
             derived.append(("query_name", sink.query_name, "default: <pipeline>.<output>"))
+        if sink.streaming:
             derived.append(("output_mode", sink.output_mode, "default: append"))
             if sink.trigger is None:
                 derived.append(
@@ -177,6 +217,8 @@ def explain_rows(raw: RawProject, project: Project, plan: JobPlan) -> list[Row]:
                         "default: Spark's (next micro-batch as soon as the previous ends)",
                     )
                 )
+            elif spec.trigger is None and spec.tauro_node and trigger_from_pipeline is None:
+                derived.append(("trigger", _trigger(sink.trigger), "Tauro default"))
             elif spec.trigger is None and trigger_from_pipeline is not None:
                 derived.append(
                     (
@@ -187,6 +229,8 @@ def explain_rows(raw: RawProject, project: Project, plan: JobPlan) -> list[Row]:
                 )
         else:
             derived.append(("mode", sink.mode, "default: error (refuse to overwrite)"))
+        if spec.tauro_node:
+            derived = _from_streaming_block(raw, spec.tauro_node) + derived
         entry("outputs", sink.name, derived)
 
     rows.append(Row(("global_settings",), None, "", True))

@@ -87,6 +87,21 @@ def _key_schema(kind: str, key: str, spec: keys.Key) -> dict:
         schema: dict[str, Any] = {"type": ["string", "number"]}
         if key != "description":
             schema["minLength"] = 1
+    elif spec.kind == "function":
+        schema = {
+            "oneOf": [
+                {"type": "string", "minLength": 1},
+                {
+                    "type": "object",
+                    "properties": {
+                        "module": {"type": "string", "minLength": 1},
+                        "function": {"type": "string", "minLength": 1},
+                    },
+                    "required": ["module", "function"],
+                    "additionalProperties": False,
+                },
+            ]
+        }
     elif spec.kind == "bool":
         schema = {"type": "boolean"}
     elif spec.kind == "map":

@@ -80,6 +80,9 @@ class InputSpec:
     watermark: Watermark | None = None
     value_format: str | None = None
     description: str = ""
+    # Tauro's `parse_json`: the parsed value's columns beside Kafka's own under their own
+    # names (timestamp, topic, partition, offset), as Tauro's reader selects them.
+    tauro_kafka_columns: bool = False
 
 
 @dataclass
@@ -98,15 +101,19 @@ class OutputSpec:
     trigger: Trigger | None = None
     query_name: str | None = None
     foreach_batch: str | None = None
+    foreach_module: str | None = None  # Tauro's batch_function: {module, function}
     key_column: str | None = None  # kafka sinks: the message key
     description: str = ""
     foreach_code: NodeCode | None = None  # the foreach_batch function, found and parsed
+    # The Tauro streaming node this output is written inline in: Tauro's defaults apply
+    # (TAURO_TRIGGER, query name, checkpoint layout, TAURO_SINK_OPTIONS).
+    tauro_node: str | None = None
 
 
 @dataclass
 class NodeSpec:
     name: str
-    function: str
+    function: str | None  # None: a Tauro streaming node without one, passing its input on
     location: Location
     inputs: list[str] | None = None  # None: not written, wired implicitly
     outputs: list[str] | None = None
@@ -115,6 +122,10 @@ class NodeSpec:
     description: str = ""
     module: str | None = None  # Tauro's `module:` + `function:` spelling
     code: NodeCode | None = None  # resolved function, filled once found and parsed
+    # A Tauro streaming node (inline input and output) is called as fn(df, node_config):
+    # its config as written, passed when the function takes a positional argument for it.
+    tauro_config: dict[str, Any] | None = None
+    passes_config: bool = False  # decided once the function is parsed (validate.code)
 
 
 @dataclass
@@ -161,6 +172,38 @@ class Project:
     spark_conf: dict[str, Any] = field(default_factory=dict)
 
 
+# Tauro's defaults for a streaming node's query (streaming/constants.py of Tauro 0.1.4).
+TAURO_TRIGGER = Trigger("processing_time", "10 seconds")
+TAURO_SINK_OPTIONS = {
+    "console": {"numRows": "20", "truncate": "false"},
+    "delta": {"mergeSchema": "true"},
+}  # and csv's header row, which every csv reader and writer of a job has (plan)
+
+
 def checkpoint_of(pipeline: str, out: OutputSpec, checkpoint_root: str) -> str:
-    """SPEC 2.4 default: <checkpoint_root>/<pipeline>/<output>."""
+    """SPEC 2.4 default: <checkpoint_root>/<pipeline>/<output>. A Tauro node's
+    checkpoint_location is a root under which Tauro writes <pipeline>/<node> (and a fresh
+    run id, so that it never resumes: left out, as Tauro's documentation promises resuming)."""
+    if out.tauro_node and out.checkpoint:
+        return f"{out.checkpoint.rstrip('/')}/{pipeline}/{out.tauro_node}"
     return out.checkpoint or f"{checkpoint_root}/{pipeline}/{out.name}"
+
+
+def query_name_of(pipeline: str, out: OutputSpec) -> str:
+    """SPEC 2.4: <pipeline>.<output>; Tauro's node: <pipeline>_<node>, as Tauro names it
+    (without its run id). A memory sink's query name is the name of the table it fills,
+    where a dot would read as a database, so there it is the output's name alone."""
+    if out.query_name:
+        return out.query_name
+    if out.tauro_node:
+        return f"{pipeline}_{out.tauro_node}"
+    return out.name if out.format == "memory" else f"{pipeline}.{out.name}"
+
+
+def trigger_of(pipeline: PipelineSpec, out: OutputSpec) -> Trigger | None:
+    """The output's trigger, else the pipeline's, else Tauro's 10 s for a Tauro node (None:
+    Spark's default, the next micro-batch as soon as the previous ends)."""
+    trigger = out.trigger or pipeline.trigger
+    if trigger is None and out.tauro_node:
+        return TAURO_TRIGGER
+    return trigger

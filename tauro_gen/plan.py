@@ -23,6 +23,7 @@ from .load import ENV_REFERENCE, REFERENCE
 from .model import (
     RESERVED_NAMES,
     SCAFFOLD_IMPORTS,
+    TAURO_SINK_OPTIONS,
     InputSpec,
     OutputSpec,
     Project,
@@ -31,6 +32,8 @@ from .model import (
     Watermark,
     checkpoint_of,
     is_local_path,
+    query_name_of,
+    trigger_of,
 )
 from .nodecode import SHUFFLE_KINDS, CodeBlock, CodeSummary, ImportRef, summarize
 
@@ -72,6 +75,8 @@ class Source:
     create_dir: bool  # a local folder the job may create before watching it
     watermark: Watermark | None
     kafka_json: bool  # Kafka value parsed from JSON into the schema's columns
+    # ...beside Kafka's own columns: (column, the name it keeps, cast to a string)
+    kafka_columns: tuple[tuple[str, str, bool], ...]
     summary: str
     reader_format: str | None  # `.format()` of the reader (None: a table, read by name)
     schema_const: str | None  # the module constant holding the declared schema
@@ -85,10 +90,11 @@ class Source:
 @dataclass(frozen=True)
 class NodeCall:
     name: str
-    function: str
+    function: str | None  # None: a Tauro node without a function, its input passed on
     result: str  # variable holding its DataFrame
     args: tuple[str, ...]  # variables passed positionally
     params: tuple[tuple[str, Value], ...]
+    node_config: Value | None  # Tauro's fn(df, node_config): the node's config, positional
     description: str
     # What its code does (nodecode's one analysis, with these params), for the manifest.
     # Derived from the code and params above: left out of the plan's digest.
@@ -208,6 +214,16 @@ class JobPlan:
 # Spark's CSV reader and writer default to no header; Tauro projects (and the tutorial) write
 # CSV with a header row, so we default to one. `options: {header: false}` turns it off.
 FORMAT_DEFAULT_OPTIONS = {"csv": {"header": "true"}}
+# Kafka's columns kept beside a JSON value's: prefixed, so that no column of the value hides
+# one; Tauro's parse_json keeps four under their own names.
+KAFKA_COLUMNS = (
+    ("key", "kafka_key", True),
+    ("topic", "kafka_topic", False),
+    ("partition", "kafka_partition", False),
+    ("offset", "kafka_offset", False),
+    ("timestamp", "kafka_timestamp", False),
+)
+TAURO_KAFKA_COLUMNS = tuple((c, c, False) for c in ("timestamp", "topic", "partition", "offset"))
 
 
 def plan_job(project: Project, pipeline_name: str, script_path: str) -> JobPlan:
@@ -575,6 +591,11 @@ def _source(project: Project, pipeline: ResolvedPipeline, spec: InputSpec, namer
         create_dir=create_dir,
         watermark=spec.watermark,
         kafka_json=kafka_json,
+        kafka_columns=(
+            (TAURO_KAFKA_COLUMNS if spec.tauro_kafka_columns else KAFKA_COLUMNS)
+            if kafka_json
+            else ()
+        ),
         summary=spec.description or _source_summary(spec, kind, file_based, where),
         reader_format=None if spec.format == "table" else spec.format,
         schema_const=schema_const,
@@ -595,20 +616,22 @@ def _source_summary(spec: InputSpec, kind: str, file_based: bool, where: str) ->
 
 def _node_call(project: Project, wiring, namer: _Namer) -> NodeCall:
     node = project.nodes[wiring.node]
-    assert node.code is not None
     return NodeCall(
         name=node.name,
-        function=node.code.function,
+        function=node.code.function if node.code else None,
         result=namer.var(node.name),
         args=tuple(namer.var(ref) for ref in wiring.args),
         params=tuple((str(k), _value(v)) for k, v in node.params.items()),
+        node_config=_value(node.tauro_config) if node.passes_config else None,
         description=node.description,
-        summary=summarize(node.code, {str(k): v for k, v in node.params.items()}),
+        summary=(
+            summarize(node.code, {str(k): v for k, v in node.params.items()}) if node.code else None
+        ),
     )
 
 
 def _sink(project, pipeline, spec: OutputSpec, var: str, streaming: bool, namer: _Namer) -> Sink:
-    trigger = spec.trigger or pipeline.spec.trigger
+    trigger = trigger_of(pipeline.spec, spec)
     file_based = spec.format in ("csv", "json", "parquet", "orc", "text", "avro")
     where = spec.path or spec.table or spec.options.get("topic") or spec.format
     if not streaming:
@@ -621,7 +644,7 @@ def _sink(project, pipeline, spec: OutputSpec, var: str, streaming: bool, namer:
         kind = "stream"
     path = _value(spec.path) if spec.path else None
     table = _value(spec.table) if spec.table else None
-    options = _options(spec.format, spec.options)
+    options = _options(spec.format, _with_tauro_defaults(spec))
     # A jdbc or foreach_batch sink writes through foreachBatch: the writer has no format,
     # options or path of its own.
     own_writer = kind in ("stream", "batch")
@@ -654,7 +677,7 @@ def _sink(project, pipeline, spec: OutputSpec, var: str, streaming: bool, namer:
         partition_by=tuple(spec.partition_by),
         checkpoint=_checkpoint(pipeline, spec, project, streaming),
         trigger=trigger if streaming else None,
-        query_name=_query_name(pipeline.spec.name, spec) if streaming else None,
+        query_name=query_name_of(pipeline.spec.name, spec) if streaming else None,
         counts_rows=streaming and (trigger is None or trigger.kind != "continuous"),
         kind=kind,
         kafka_key=spec.key_column if spec.format == "kafka" else None,
@@ -671,6 +694,13 @@ def _sink(project, pipeline, spec: OutputSpec, var: str, streaming: bool, namer:
     )
 
 
+def _with_tauro_defaults(spec: OutputSpec) -> dict[str, Any]:
+    """A Tauro node's sink options over Tauro's defaults for its format."""
+    if not spec.tauro_node:
+        return spec.options
+    return {**TAURO_SINK_OPTIONS.get(spec.format, {}), **spec.options}
+
+
 def _checkpoint(pipeline, spec: OutputSpec, project: Project, streaming: bool) -> str | None:
     """Every streaming query has its own checkpoint, except a memory sink: Spark cannot
     restore one from a checkpoint (outside complete mode) and its table is gone with the
@@ -678,14 +708,6 @@ def _checkpoint(pipeline, spec: OutputSpec, project: Project, streaming: bool) -
     if not streaming or (spec.format == "memory" and not spec.checkpoint):
         return None
     return checkpoint_of(pipeline.spec.name, spec, project.checkpoint_root)
-
-
-def _query_name(pipeline: str, spec: OutputSpec) -> str:
-    """SPEC 2.4: <pipeline>.<output>. A memory sink's query name is the name of the table it
-    fills, where a dot would read as a database, so there it is the output's name alone."""
-    if spec.query_name:
-        return spec.query_name
-    return spec.name if spec.format == "memory" else f"{pipeline}.{spec.name}"
 
 
 def _sink_summary(spec: OutputSpec, file_based: bool, where: str) -> str:

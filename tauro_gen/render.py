@@ -62,7 +62,8 @@ def call_arguments(node: NodeCall) -> str:
     for key, _ in node.params:
         if identifier_problem(key):
             raise ValueError(f"params key {key!r} {identifier_problem(key)}")
-    return ", ".join([*node.args, *(f"{key}={py(value)}" for key, value in node.params)])
+    config = [] if node.node_config is None else [py(node.node_config)]
+    return ", ".join([*node.args, *config, *(f"{key}={py(v)}" for key, v in node.params)])
 
 
 def doc(text: object) -> str:
@@ -212,7 +213,10 @@ def _stand_ins(plan: JobPlan) -> tuple[dict[str, str], JobPlan]:
         names.setdefault(name, f"_tauro_user_{len(names)}_")
         return names[name]
 
-    nodes = tuple(dataclasses.replace(n, function=stand_in(n.function)) for n in plan.nodes)
+    nodes = tuple(
+        dataclasses.replace(n, function=stand_in(n.function)) if n.function else n
+        for n in plan.nodes
+    )
     sinks = {
         s.name: dataclasses.replace(s, batch_function=stand_in(s.batch_function))
         for s in plan.sinks

@@ -132,13 +132,14 @@ def test_a_formatted_part_is_copied_as_it_is(monkeypatch):
     """The runtime pieces, stored black-formatted, go into a job without black: the job's
     text is what black makes of the parts joined."""
     cases = [
-        (name, pieces)
-        for root in golden_projects().values()
+        (f"{project}/{name}", pieces)  # pipelines of two projects may share a name
+        for project, root in golden_projects().items()
         for name, pieces in rendered_parts(root)
         if any(p.formatted for p in pieces)
     ]
     assert len(cases) >= 10
     expected = {name: black_whole("".join(p.text for p in pieces)) for name, pieces in cases}
+    assert len(expected) == len(cases)
     calls = record_black_calls(monkeypatch)
     formatter = fmt._ChunkFormatter()
     for name, pieces in cases:

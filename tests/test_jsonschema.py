@@ -82,6 +82,7 @@ def test_derived_from_the_key_tables():
         "str",
         "bool",
         "map",
+        "function",
         "options",
         "names",
         "node_io",

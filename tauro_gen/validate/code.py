@@ -29,6 +29,8 @@ def resolve_code(ctx: Context, nodes: dict[str, NodeSpec], outputs: dict[str, Ou
 
 
 def _resolve_node(ctx: Context, node: NodeSpec, sources: SourceIndex) -> None:
+    if node.function is None:
+        return  # a Tauro streaming node without a function: its input passed on, no code
     key = "module" if node.module is not None else "function"
     where = ctx.at("nodes", node.name, "function", value=True)
     problem = _function_problem(node)
@@ -67,8 +69,24 @@ def _resolve_node(ctx: Context, node: NodeSpec, sources: SourceIndex) -> None:
                 + (", ".join(sorted(code.keyword_names)) or "no keyword arguments"),
             )
     check_signature(ctx, node)
+    node.passes_config = _takes_node_config(node)
     if node.inputs:
         check_arity(ctx, node, len(node.inputs))
+
+
+def _takes_node_config(node: NodeSpec) -> bool:
+    """Tauro calls a streaming node as fn(df, node_config): the job passes the node's config
+    too when the function has a positional parameter for it that no param fills (so the
+    tutorial's one-argument process_sales(df) is called with the DataFrame alone)."""
+    code = node.code
+    if node.tauro_config is None or code is None:
+        return False
+    wired = len(node.inputs or ())
+    if code.max_positional is not None and code.max_positional <= wired:
+        return False
+    if len(code.positional_names) > wired and code.positional_names[wired] in node.params:
+        return False
+    return code.max_positional is not None or code.required_positional > wired
 
 
 def check_signature(ctx: Context, node: NodeSpec) -> None:
@@ -195,6 +213,18 @@ def _resolve_foreach_batch(ctx: Context, out: OutputSpec, sources: SourceIndex) 
         )
         return
     where = ctx.at("outputs", out.name, "foreach_batch", value=True)
+    if out.foreach_module is not None and not (
+        DOTTED.fullmatch(out.foreach_module.strip())
+        and IDENTIFIER.fullmatch(out.foreach_batch.strip())
+    ):
+        ctx.report.error(
+            "TG309",
+            where,
+            f"output '{out.name}': batch_function {{module: {out.foreach_module}, function: "
+            f"{out.foreach_batch}}} does not name a module and a function in it",
+            "write batch_function: {module: pkg.module, function: name}",
+        )
+        return
     if not DOTTED.fullmatch(out.foreach_batch.strip()):
         ctx.report.error(
             "TG309",
@@ -206,7 +236,7 @@ def _resolve_foreach_batch(ctx: Context, out: OutputSpec, sources: SourceIndex) 
     out.foreach_code = _collect(
         ctx,
         f"output '{out.name}'",
-        (out.foreach_batch, None),
+        (out.foreach_batch, out.foreach_module),
         sources,
         where,
         "keep the function and the modules it imports inside the project",
@@ -238,8 +268,9 @@ def check_arity(ctx: Context, node: NodeSpec, wired: int) -> None:
     code = node.code
     if code is None:
         return
+    taken = wired + int(node.passes_config)  # positional arguments: DataFrames, node_config
     for key in node.params:
-        if key in code.positional_names[:wired]:
+        if key in code.positional_names[:taken]:
             ctx.report.error(
                 "TG304",
                 ctx.at("nodes", node.name, "params", key),
@@ -249,10 +280,10 @@ def check_arity(ctx: Context, node: NodeSpec, wired: int) -> None:
                 f"{wired} parameter(s) take the node's input DataFrame(s)",
             )
     covered_by_params = sum(
-        1 for p in node.params if p in code.keyword_names and p not in code.positional_names[:wired]
+        1 for p in node.params if p in code.keyword_names and p not in code.positional_names[:taken]
     )
-    too_few = wired + covered_by_params < code.required_positional
-    too_many = code.max_positional is not None and wired > code.max_positional
+    too_few = taken + covered_by_params < code.required_positional
+    too_many = code.max_positional is not None and taken > code.max_positional
     if too_few or too_many:
         if code.max_positional is None:
             takes = f"at least {code.required_positional}"

@@ -77,19 +77,28 @@ def _input_spec(
     ctx: Context, name: str, data: Any, default_streaming: bool = False
 ) -> InputSpec | None:
     def build(entry: dict) -> InputSpec:
+        fmt = entry["format"]
+        streaming = entry.get("streaming", default_streaming)
+        if fmt == "delta_stream":  # Tauro's name for a Delta table read as a stream
+            fmt, streaming = "delta", entry.get("streaming", True)
+        parse_json = entry.get("parse_json", False)
         return InputSpec(
             name=name,
-            format=entry["format"],
+            format=fmt,
             location=ctx.at("inputs", name),
             path=entry.get("path"),
             table=entry.get("table"),
-            streaming=entry.get("streaming", default_streaming),
+            streaming=streaming,
             options=entry.get("options", {}),
-            schema=entry.get("schema"),
+            schema=entry.get("json_schema") if parse_json else entry.get("schema"),
             watermark=entry.get("watermark"),
-            value_format=entry.get("value_format"),
+            value_format="json" if parse_json else entry.get("value_format"),
             description=entry.get("description", ""),
+            tauro_kafka_columns=parse_json,
         )
+
+    if isinstance(data, dict) and not _tauro_json_parse_ok(ctx, name, data):
+        return None
 
     return _source_or_sink(ctx, "input", name, data, build)
 
@@ -97,9 +106,17 @@ def _input_spec(
 def _output_spec(ctx: Context, name: str, data: Any) -> OutputSpec | None:
     def build(entry: dict) -> OutputSpec:
         mode = entry.get("mode")
+        fmt = "foreach_batch" if entry["format"] == "foreachbatch" else entry["format"]
+        function = entry.get("foreach_batch")
+        module = None
+        if isinstance(function, dict):  # Tauro's batch_function: {module, function}
+            module, function = function["module"], function["function"]
+        options = entry.get("options", {})
+        if "overwrite_schema" in entry:  # Tauro's key for Delta's option
+            options = {"overwriteSchema": entry["overwrite_schema"], **options}
         return OutputSpec(
             name=name,
-            format=entry["format"],
+            format=fmt,
             location=ctx.at("outputs", name),
             path=entry.get("path"),
             table=entry.get("table"),
@@ -107,16 +124,62 @@ def _output_spec(ctx: Context, name: str, data: Any) -> OutputSpec | None:
             mode="error" if mode == "errorifexists" else mode,
             output_mode=entry.get("output_mode"),
             partition_by=entry.get("partition_by", []),
-            options=entry.get("options", {}),
+            options=options,
             checkpoint=entry.get("checkpoint"),
             trigger=entry.get("trigger"),
             query_name=entry.get("query_name"),
-            foreach_batch=entry.get("foreach_batch"),
+            foreach_batch=function,
+            foreach_module=module,
             key_column=entry.get("key_column"),
             description=entry.get("description", ""),
         )
 
     return _source_or_sink(ctx, "output", name, data, build)
+
+
+def _tauro_json_parse_ok(ctx: Context, name: str, data: dict) -> bool:
+    """Tauro's `parse_json: true` + `json_schema:` on a Kafka input is tauro-gen's
+    `value_format: json` + `schema:`, keeping Kafka's columns under Tauro's names; reported
+    (False) where the two spellings meet or parse_json lacks what it needs."""
+    label = ctx.label("input", name)
+    path = ("inputs", name)
+    ok = True
+    if data.get("parse_json") is True:
+        for ours in ("value_format", "schema"):
+            if ours in data:
+                ok = False
+                ctx.report.error(
+                    "TG207",
+                    ctx.at(*path, ours),
+                    f"{label}: '{ours}' beside Tauro's parse_json",
+                    "write either parse_json: true + json_schema: (Tauro's columns), "
+                    "or value_format: json + schema: (kafka_* columns)",
+                )
+        if "json_schema" not in data:
+            ok = False
+            ctx.report.error(
+                "TG204",
+                ctx.at(*path, "parse_json"),
+                f"{label}: parse_json needs 'json_schema', the value's columns",
+                'add json_schema: "id INT, amount DOUBLE" (a DDL string)',
+            )
+        if str(data.get("format", "")).strip().lower() != "kafka":
+            ok = False
+            ctx.report.error(
+                "TG207",
+                ctx.at(*path, "parse_json"),
+                f"{label}: parse_json parses Kafka messages; this input's format is "
+                f"'{data.get('format')}'",
+                "remove parse_json (a file format's reader parses its rows itself)",
+            )
+    elif "json_schema" in data:
+        ctx.report.warning(
+            "TG213",
+            ctx.at(*path, "json_schema"),
+            f"{label}: json_schema has no effect without parse_json: true (in Tauro either)",
+            "add parse_json: true to parse the Kafka value with it, or remove json_schema",
+        )
+    return ok
 
 
 def _source_or_sink(ctx: Context, kind: str, name: str, data: Any, build):
@@ -153,17 +216,21 @@ def _read_nodes(ctx: Context, inputs: dict, outputs: dict, inline: set[str]) -> 
             streaming = read_entry(
                 ctx, "streaming", name, entry["streaming"], path=("nodes", name, "streaming")
             )
-        if "function" not in entry:
+        function, module = _function_of(ctx, name, data, entry)
+        if function is INVALID:
             continue
         node = NodeSpec(
             name=name,
-            function=entry["function"],
+            function=function,
             location=ctx.at("nodes", name),
             dependencies=entry.get("dependencies", []),
             params=entry.get("params", {}),
             description=entry.get("description", ""),
+            module=module,
         )
-        node.module = entry.get("module")
+        if isinstance(data.get("input"), dict):
+            # Tauro calls a streaming node as fn(df, node_config), with its entry as loaded.
+            node.tauro_config = {"name": name, **data}
         inline_of: dict[str, str | None] = {}  # "input"/"output" -> its inline entry's name
         for key in ("input", "output"):
             value = entry.get(key)
@@ -178,6 +245,54 @@ def _read_nodes(ctx: Context, inputs: dict, outputs: dict, inline: set[str]) -> 
             _apply_streaming_block(ctx, name, streaming, inline_of, inputs, outputs)
         nodes[name] = node
     return nodes
+
+
+def _function_of(ctx: Context, name: str, data: dict, entry: dict) -> tuple[Any, str | None]:
+    """(function, module) of a node: `function: pkg.mod.func`, Tauro's `module:` + `function:`
+    or `function: {module, function}`; (None, None) for a Tauro streaming node written without
+    one, which passes its input on unchanged (Tauro's identity); INVALID when reported."""
+    function = entry.get("function")
+    if isinstance(function, dict):
+        if "module" in entry:
+            ctx.report.error(
+                "TG207",
+                ctx.at("nodes", name, "module"),
+                f"node '{name}': 'module' is set twice, beside function: and inside it",
+                "keep function: {module: pkg.module, function: name} alone",
+            )
+            return INVALID, None
+        return function["function"], function["module"]
+    if function is not None:
+        return function, entry.get("module")
+    if "function" in data or ctx.invalid_keys("node", name) & {"function", "input", "output"}:
+        return INVALID, None  # written but wrong: reported where it was read
+    if all(isinstance(data.get(key), dict) for key in ("input", "output")):
+        if "module" in entry:
+            ctx.report.error(
+                "TG204",
+                ctx.at("nodes", name, "module"),
+                f"node '{name}': 'module' without 'function'",
+                "add function: <the function's name>, or remove module: to pass the input "
+                "on unchanged",
+            )
+            return INVALID, None
+        if entry.get("params"):
+            ctx.report.error(
+                "TG207",
+                ctx.at("nodes", name, "params"),
+                f"node '{name}': params without a function to receive them",
+                "add function: pkg.module.function, or remove params:",
+            )
+            return INVALID, None
+        return None, None
+    ctx.report.error(
+        "TG204",
+        ctx.at("nodes", name),
+        f"node '{name}': missing required key 'function'",
+        "add 'function: pkg.module.function' (only a Tauro streaming node, with inline "
+        "input: and output: mappings, may leave it out to pass its input on unchanged)",
+    )
+    return INVALID, None
 
 
 def _inline_entry(
@@ -213,8 +328,12 @@ def _inline_entry(
     else:
         spec = _output_spec(ctx, synthetic, data)
         if spec is not None:
+            spec.tauro_node = node
             outputs[synthetic] = spec
     return synthetic
+
+
+_OUTPUT_WINS = ("trigger", "output_mode", "checkpoint", "query_name")
 
 
 def _apply_streaming_block(
@@ -243,6 +362,17 @@ def _apply_streaming_block(
         if key == "options" and spelled and isinstance(written[spelled[0]], dict):
             # Writer options merge; only the same option in both places is ambiguous.
             spelled = sorted(set(map(str, value)) & set(map(str, written[spelled[0]])))
+        if spelled and key in _OUTPUT_WINS:
+            # Tauro's writer applies the output's own outputMode/trigger/checkpointLocation/
+            # queryName after the node's streaming block: they win there, and here.
+            ctx.report.warning(
+                "TG213",
+                where,
+                f"node '{node}': streaming.{key} has no effect: the inline output sets "
+                f"'{spelled[0]}', which wins (as in Tauro)",
+                "keep one of them",
+            )
+            continue
         if spelled:
             ctx.report.error(
                 "TG207",
@@ -317,15 +447,55 @@ def _read_settings(ctx: Context) -> Settings:
         )
         root = "checkpoints"
     checkpoint_root = root.rstrip("/") or "checkpoints"
-    spark_conf = settings.get("spark_conf")
+    key = "spark_conf"
+    if "spark_config" in settings:  # Tauro's spelling
+        if "spark_conf" in settings:
+            ctx.report.error(
+                "TG207",
+                ctx.at("global_settings", "spark_config"),
+                "global settings: 'spark_config' (Tauro's spelling) and 'spark_conf' mean the "
+                "same thing",
+                "keep only 'spark_conf'",
+            )
+            return Settings(checkpoint_root, {})
+        key = "spark_config"
+    spark_conf = settings.get(key)
     if spark_conf is None:
         return Settings(checkpoint_root, {})
     checked = read_value(
-        ctx,
-        "global settings",
-        ("global_settings", "spark_conf"),
-        "spark_conf",
-        Key("options"),
-        spark_conf,
+        ctx, "global settings", ("global_settings", key), key, Key("options"), spark_conf
     )
-    return Settings(checkpoint_root, {} if checked is INVALID else checked)
+    if checked is INVALID:
+        return Settings(checkpoint_root, {})
+    if key == "spark_config":
+        checked = _without_tauro_protected(ctx, checked)
+    return Settings(checkpoint_root, checked)
+
+
+# Settings Tauro's session builder skips with a warning (config/session.py): they size or
+# place the application, which is spark-submit's business.
+TAURO_PROTECTED_SETTINGS = (
+    "spark.sql.shuffle.partitions",
+    "spark.executor.memory",
+    "spark.driver.memory",
+    "spark.master",
+    "spark.submit.deployMode",
+    "spark.dynamicAllocation.enabled",
+    "spark.executor.instances",
+)
+
+
+def _without_tauro_protected(ctx: Context, conf: dict[str, Any]) -> dict[str, Any]:
+    kept = {}
+    for name, value in conf.items():
+        if str(name) in TAURO_PROTECTED_SETTINGS:
+            ctx.report.warning(
+                "TG213",
+                ctx.at("global_settings", "spark_config", name),
+                f"global settings: spark_config '{name}' is skipped, as Tauro skips it",
+                f"pass it to spark-submit (--conf {name}=...), or write it under spark_conf: "
+                "to set it in the job's session",
+            )
+            continue
+        kept[name] = value
+    return kept

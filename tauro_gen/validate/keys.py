@@ -21,7 +21,7 @@ from .secrets import ENV_ALLOWED_KEYS, env_inside
 
 @dataclass(frozen=True)
 class Key:
-    kind: str  # str | bool | map | options | names | enum | trigger | schema | watermark | node_io
+    kind: str  # str | function | bool | map | options | names | enum | trigger | schema | watermark | node_io
     required: bool = False
     choices: tuple[str, ...] = ()
     doc: str = ""
@@ -36,7 +36,11 @@ KEY_TABLE: dict[str, dict[str, Key]] = {
         "trigger": Key("trigger", doc="default trigger of the pipeline's streaming outputs"),
     },
     "node": {
-        "function": Key("str", True, doc="pkg.mod.func, or a module file named like its function"),
+        "function": Key(
+            "function",
+            doc="pkg.mod.func, or a module file named like its function; Tauro's "
+            "{module, function}; a Tauro streaming node without it passes its input on",
+        ),
         "module": Key("str", doc="Tauro spelling: module + function"),
         "input": Key("node_io", doc="inputs or nodes whose DataFrames are passed, in order"),
         "output": Key("node_io", doc="outputs the result is written to"),
@@ -46,7 +50,7 @@ KEY_TABLE: dict[str, dict[str, Key]] = {
         "streaming": Key("map", doc="Tauro inline streaming block"),
     },
     "input": {
-        "format": Key("enum", True, INPUT_FORMATS),
+        "format": Key("enum", True, (*INPUT_FORMATS, "delta_stream")),
         "path": Key("str"),
         "table": Key("str"),
         "streaming": Key("bool"),
@@ -54,10 +58,12 @@ KEY_TABLE: dict[str, dict[str, Key]] = {
         "schema": Key("schema", doc="DDL string, list of {name, type, nullable}, or a file"),
         "watermark": Key("watermark"),
         "value_format": Key("enum", choices=("json",)),
+        "parse_json": Key("bool", doc="Tauro: Kafka value parsed with json_schema"),
+        "json_schema": Key("schema", doc="Tauro: the Kafka value's schema, with parse_json"),
         "description": Key("str"),
     },
     "output": {
-        "format": Key("enum", True, OUTPUT_FORMATS),
+        "format": Key("enum", True, (*OUTPUT_FORMATS, "foreachbatch")),
         "path": Key("str"),
         "table": Key("str"),
         "streaming": Key("bool"),
@@ -68,7 +74,11 @@ KEY_TABLE: dict[str, dict[str, Key]] = {
         "checkpoint": Key("str"),
         "trigger": Key("trigger"),
         "query_name": Key("str"),
-        "foreach_batch": Key("str", doc="pkg.mod.func called as func(df, batch_id)"),
+        "foreach_batch": Key(
+            "function",
+            doc="pkg.mod.func (or Tauro's {module, function}) called as " "func(df, batch_id)",
+        ),
+        "overwrite_schema": Key("bool", doc="Tauro: Delta's overwriteSchema option"),
         "key_column": Key("str", doc="kafka: the column sent as the message key"),
         "description": Key("str"),
     },
@@ -92,12 +102,16 @@ ALIASES: dict[str, dict[str, str]] = {
         "filepath": "path",
         "partitionBy": "partition_by",
         "partition": "partition_by",
+        "partition_col": "partition_by",
+        "partition_columns": "partition_by",
+        "write_mode": "mode",
+        "batch_function": "foreach_batch",
         "outputMode": "output_mode",
         "checkpoint_location": "checkpoint",
         "checkpointLocation": "checkpoint",
         "queryName": "query_name",
     },
-    "pipeline": {},
+    "pipeline": {"spark_config": "spark_conf"},
     "streaming": {
         "checkpoint_location": "checkpoint",
         "checkpointLocation": "checkpoint",
@@ -279,6 +293,40 @@ def _text(w: _Written) -> Any:
     return w.wrong("a string", "quote the value" if scalar else f"write one value after '{w.key}:'")
 
 
+def _function(w: _Written) -> Any:
+    """`pkg.mod.func`, or Tauro's `{module: pkg.mod, function: func}` (kept as a mapping)."""
+    if not isinstance(w.value, dict):
+        return _text(w)
+    if "key" in w.value:
+        w.ctx.report.error(
+            "TG202",
+            w.ctx.at(*w.path, "key"),
+            f"{w.what}: Tauro's registry form {{key: ...}} names no code tauro-gen can copy "
+            "(Tauro's own validator refuses it too)",
+            f"write {w.key}: {{module: pkg.module, function: name}}",
+        )
+        return INVALID
+    ok = True
+    for part in ("module", "function"):
+        if not isinstance(w.value.get(part), str) or not w.value[part].strip():
+            ok = False
+            w.ctx.report.error(
+                "TG202",
+                w.ctx.at(*w.path, part, value=True) if part in w.value else w.ctx.at(*w.path),
+                f"{w.what}: '{part}' must be a name, got {describe(w.value.get(part))}",
+                f"write {w.key}: {{module: pkg.module, function: name}}",
+            )
+    for extra in sorted(set(map(str, w.value)) - {"module", "function"}):
+        ok = False
+        w.ctx.report.error(
+            "TG201",
+            w.ctx.at(*w.path, extra),
+            f"{w.what}: unknown key '{extra}'",
+            "a function is {module: pkg.module, function: name}",
+        )
+    return {"module": w.value["module"], "function": w.value["function"]} if ok else INVALID
+
+
 def _flag(w: _Written) -> Any:
     if isinstance(w.value, bool):
         return w.value
@@ -377,6 +425,7 @@ def _watermark(w: _Written) -> Any:
 # How each kind of key (Key.kind) reads its value.
 _READERS = {
     "str": _text,
+    "function": _function,
     "bool": _flag,
     "map": _mapping,
     "options": _options,

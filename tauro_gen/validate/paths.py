@@ -8,7 +8,14 @@ import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..model import SCHEME_AND_AUTHORITY, InputSpec, OutputSpec, ResolvedPipeline, checkpoint_of
+from ..model import (
+    SCHEME_AND_AUTHORITY,
+    InputSpec,
+    OutputSpec,
+    ResolvedPipeline,
+    checkpoint_of,
+    query_name_of,
+)
 from .connectors import PATH_FORMATS
 from .context import Context
 
@@ -137,7 +144,7 @@ def check_query_names(
             continue
         for out in w.outputs:
             spec = outputs[out]
-            query = spec.query_name or f"{name}.{out}"
+            query = query_name_of(name, spec)
             if query in query_names:
                 ctx.report.error(
                     "TG519",

@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from .. import schema as schema_mod
 from ..diagnostics import did_you_mean
-from ..model import FILE_FORMATS, InputSpec, NodeWiring, OutputSpec, ResolvedPipeline
+from ..model import (
+    FILE_FORMATS,
+    InputSpec,
+    NodeWiring,
+    OutputSpec,
+    ResolvedPipeline,
+    trigger_of,
+)
 from .context import Context
 
 # Streaming sinks and the output modes Spark accepts for them (pyspark 4.3, measured).
@@ -302,7 +309,7 @@ def _check_stream_sink(
             "an aggregation in complete mode",
             "sort when reading the output instead, or in foreach_batch",
         )
-    trigger = spec.trigger or pipeline.spec.trigger
+    trigger = trigger_of(pipeline.spec, spec)
     if trigger is not None and trigger.kind == "continuous":
         _check_continuous(ctx, pipeline, w, spec, mode, ops, reads, inputs)
 

@@ -191,6 +191,14 @@ def _tauro_trigger(ctx: Context, what: str, path: tuple, value: dict, where) -> 
                 "remove 'interval:'",
             )
             return None
+        if kind == "once":
+            ctx.report.warning(
+                "TG210",
+                where,
+                f"{what}: Spark deprecated the 'once' trigger; the job uses available_now",
+                "write {type: available_now}: the same rows, split into batches",
+            )
+            return Trigger("available_now")
         return _trigger_of_kind(ctx, what, path, kind, True, where)
     if "interval" not in value:
         ctx.report.error(

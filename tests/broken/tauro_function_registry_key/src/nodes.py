@@ -1,0 +1,6 @@
+def f(df, node_config):
+    return df
+
+
+def sink(df, batch_id):
+    pass
