@@ -164,6 +164,22 @@ def explain_rows(raw: RawProject, project: Project, plan: JobPlan) -> list[Row]:
             )
         if spec.outputs is None and wiring.outputs:
             derived.append(("output", list(wiring.outputs), "implied: the project's only output"))
+        if spec.inputs is not None and list(wiring.args) != spec.inputs:
+            derived.append(
+                (
+                    "input (used)",
+                    list(wiring.args),
+                    "Tauro's chain: an input its dependency writes is that node's DataFrame",
+                )
+            )
+        for key in spec.tauro_dates:
+            derived.append(
+                (
+                    f"params.{key}",
+                    _plain(spec.params[key]),
+                    f"Tauro: global setting {key}, passed to a node written module: + function:",
+                )
+            )
         entry("nodes", wiring.node, derived)
 
     rows.append(Row(("inputs",), None, "", True))
@@ -227,6 +243,11 @@ def explain_rows(raw: RawProject, project: Project, plan: JobPlan) -> list[Row]:
                         f"from pipeline '{plan.pipeline}'",
                     )
                 )
+        elif spec.tauro_layout:
+            derived.append(
+                ("path", spec.path, "Tauro: <output_path>/<env>/<schema>/<sub_folder>/<table>")
+            )
+            derived.append(("mode", sink.mode, "Tauro default: overwrite"))
         else:
             derived.append(("mode", sink.mode, "default: error (refuse to overwrite)"))
         if spec.tauro_node:

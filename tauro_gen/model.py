@@ -108,6 +108,9 @@ class OutputSpec:
     # The Tauro streaming node this output is written inline in: Tauro's defaults apply
     # (TAURO_TRIGGER, query name, checkpoint layout, TAURO_SINK_OPTIONS).
     tauro_node: str | None = None
+    # A Tauro batch output named schema.sub_folder.table_name: its path is Tauro's layout
+    # and its mode Tauro's default (validate.entries.tauro_output_layout).
+    tauro_layout: bool = False
 
 
 @dataclass
@@ -126,6 +129,8 @@ class NodeSpec:
     # its config as written, passed when the function takes a positional argument for it.
     tauro_config: dict[str, Any] | None = None
     passes_config: bool = False  # decided once the function is parsed (validate.code)
+    # Params Tauro passes a batch node that nobody wrote: start_date / end_date (validate.code)
+    tauro_dates: tuple[str, ...] = ()
 
 
 @dataclass

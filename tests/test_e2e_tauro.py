@@ -126,3 +126,31 @@ def test_foreach_batch_function_on_an_available_now_trigger(tauro, kafka, spark)
     assert "query orders_per_batch_count_orders finished" in result.stdout
     rows = spark.read.parquet(str(root / "data" / "out" / "batch_totals")).collect()
     assert sorted((r.customer, r.orders, r.amount) for r in rows) == [("ann", 2, 20.0)]
+
+
+def test_tauro_batch_pipeline_chained_through_storage_with_dates(project, spark):
+    root = project("tauro_batch")
+    assert build(root, "daily_sales") == []
+    (root / "data" / "in").mkdir(parents=True)
+    (root / "data" / "in" / "sales.csv").write_text(
+        "id,day,amount\n"
+        "1,2024-01-05,10.0\n"
+        "2,2024-01-05,-3.0\n"
+        "3,2024-01-06,4.5\n"
+        "4,2024-02-01,99.0\n"  # after end_date
+    )
+    result = run_job(root, "build/daily_sales.py")
+    assert result.returncode == 0, result.stdout
+    assert_clean_log(result.stdout)
+    out = root / "data" / "out" / "base" / "sales"
+    clean = spark.read.parquet(str(out / "clean" / "sales")).collect()
+    assert sorted(r.id for r in clean) == ["1", "3"]
+    totals = spark.read.parquet(str(out / "agg" / "daily_totals")).collect()
+    assert sorted((str(r.day), r.total, r.sales) for r in totals) == [
+        ("2024-01-05", 10.0, 1),
+        ("2024-01-06", 4.5, 1),
+    ]
+    assert sorted(p.name for p in (out / "agg" / "daily_totals").glob("day=*")) == [
+        "day=2024-01-05",
+        "day=2024-01-06",
+    ]

@@ -56,6 +56,7 @@ def _resolve_node(ctx: Context, node: NodeSpec, sources: SourceIndex) -> None:
     if node.code is None:
         return
     code = node.code
+    _pass_tauro_dates(ctx, node)
     for key in node.params:
         if key in bad_param_keys(node):
             continue  # not an identifier at all: TG220
@@ -87,6 +88,26 @@ def _takes_node_config(node: NodeSpec) -> bool:
     if len(code.positional_names) > wired and code.positional_names[wired] in node.params:
         return False
     return code.max_positional is not None or code.required_positional > wired
+
+
+def _pass_tauro_dates(ctx: Context, node: NodeSpec) -> None:
+    """Tauro calls a batch node (module: + function:) as fn(*dfs, start_date=..., end_date=...)
+    with the global settings' dates (None when unset): the job passes them to a function
+    that takes them, unless the node's params give them."""
+    code = node.code
+    if node.module is None or node.tauro_config is not None or code is None:
+        return
+    settings = ctx.raw.global_settings if isinstance(ctx.raw.global_settings, dict) else {}
+    dates = {
+        key: settings.get(key)
+        for key in TAURO_DATE_PARAMS
+        if key not in node.params and (key in code.keyword_names or code.takes_kwargs)
+    }
+    node.params = {**node.params, **dates}
+    node.tauro_dates = tuple(dates)
+
+
+TAURO_DATE_PARAMS = ("start_date", "end_date")
 
 
 def check_signature(ctx: Context, node: NodeSpec) -> None:

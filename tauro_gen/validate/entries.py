@@ -4,6 +4,7 @@ mistake is reported and left out, so what refers to it is not reported a second 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,13 +113,18 @@ def _output_spec(ctx: Context, name: str, data: Any) -> OutputSpec | None:
         if isinstance(function, dict):  # Tauro's batch_function: {module, function}
             module, function = function["module"], function["function"]
         options = entry.get("options", {})
+        path = entry.get("path")
+        layout = None if path or entry.get("table") else tauro_output_layout(ctx, name, entry)
+        if layout is not None:  # Tauro: <output_path>/<env>/<schema>/<sub_folder>/<table>
+            path = layout
+            mode = mode or "overwrite"  # Tauro's write_mode default
         if "overwrite_schema" in entry:  # Tauro's key for Delta's option
             options = {"overwriteSchema": entry["overwrite_schema"], **options}
         return OutputSpec(
             name=name,
             format=fmt,
             location=ctx.at("outputs", name),
-            path=entry.get("path"),
+            path=path,
             table=entry.get("table"),
             streaming=entry.get("streaming"),
             mode="error" if mode == "errorifexists" else mode,
@@ -131,10 +137,33 @@ def _output_spec(ctx: Context, name: str, data: Any) -> OutputSpec | None:
             foreach_batch=function,
             foreach_module=module,
             key_column=entry.get("key_column"),
+            tauro_layout=layout is not None,
             description=entry.get("description", ""),
         )
 
     return _source_or_sink(ctx, "output", name, data, build)
+
+
+# Tauro's batch output key: [alias:]schema.sub_folder.table_name (or with slashes).
+TAURO_OUTPUT_KEY = re.compile(
+    r"(?:[A-Za-z0-9_-]+:)?([A-Za-z0-9_-]+)[./]([A-Za-z0-9_-]+)[./]([A-Za-z0-9_-]+)"
+)
+
+
+def tauro_output_layout(ctx: Context, name: str, entry: dict) -> str | None:
+    """Where Tauro writes a batch output named schema.sub_folder.table_name that gives no
+    path: <output_path>/<env>/<schema>/<sub_folder>/<table_name> (sub_folder and table_name
+    may be overridden by keys of those names); None for any other output."""
+    match = TAURO_OUTPUT_KEY.fullmatch(name)
+    settings = ctx.raw.global_settings if isinstance(ctx.raw.global_settings, dict) else {}
+    root = settings.get("output_path")
+    if match is None or not isinstance(root, str) or not root.strip():
+        return None
+    schema, sub_folder, table = match.groups()
+    sub_folder = entry.get("sub_folder", sub_folder)
+    table = entry.get("table_name", table)
+    parts = [root.rstrip("/"), ctx.raw.env, schema, sub_folder, table]
+    return "/".join(p for p in parts if p)
 
 
 def _tauro_json_parse_ok(ctx: Context, name: str, data: dict) -> bool:

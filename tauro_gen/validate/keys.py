@@ -79,6 +79,8 @@ KEY_TABLE: dict[str, dict[str, Key]] = {
             doc="pkg.mod.func (or Tauro's {module, function}) called as " "func(df, batch_id)",
         ),
         "overwrite_schema": Key("bool", doc="Tauro: Delta's overwriteSchema option"),
+        "sub_folder": Key("str", doc="Tauro: the <sub_folder> of an output's computed path"),
+        "table_name": Key("str", doc="Tauro: the <table_name> of an output's computed path"),
         "key_column": Key("str", doc="kafka: the column sent as the message key"),
         "description": Key("str"),
     },
@@ -135,9 +137,9 @@ _IO_KEYS = ("format", "path", "table", "options", "schema", "trigger")
 MISPLACED = {
     ("input", "trigger"): "'trigger' belongs on an output, or on the pipeline for all its outputs",
     **{("input", k): f"'{k}' belongs on an output" for k in _OUTPUT_KEYS},
-    **{
-        ("output", k): f"'{k}' belongs on an input" for k in ("schema", "watermark", "value_format")
-    },
+    **{("output", k): f"'{k}' belongs on an input" for k in ("watermark", "value_format")},
+    ("output", "schema"): "'schema' (columns) belongs on an input; for Tauro's output "
+    "namespace, name the output <schema>.<sub_folder>.<table_name>",
     **{
         ("node", k): f"'{k}' belongs on an input or output entry, which the node names in "
         "input: / output:"

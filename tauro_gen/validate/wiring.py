@@ -5,6 +5,7 @@ names used twice (TG407, TG408, TG412) and cycles (TG405) are reported here."""
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 
 from ..diagnostics import did_you_mean
@@ -12,6 +13,10 @@ from ..model import NodeSpec, NodeWiring, PipelineSpec, ResolvedPipeline
 from .code import check_arity
 from .context import Context
 from .entries import Entries
+
+
+def same_folder(a: str, b: str) -> bool:
+    return posixpath.normpath(a) == posixpath.normpath(b)
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,7 @@ class PipelineWiring:
             if node.inputs is not None:
                 if not self._inputs_known(name, node, members):
                     ok = False
-                args[name] = tuple(node.inputs)
+                args[name] = tuple(self._chained(ref, node) for ref in node.inputs)
                 continue
             implied = self._implied_arguments(name, node)
             if implied is None:
@@ -93,6 +98,27 @@ class PipelineWiring:
                 args[name] = implied
                 check_arity(self.ctx, node, len(implied))
         return args if ok else None
+
+    def _chained(self, ref: str, node: NodeSpec) -> str:
+        """Tauro chains batch nodes through storage: node B reads, as an input, the folder
+        its dependency A writes (TAURO_DIALECT 2.9). Such an input is A's DataFrame, passed
+        in memory, as Tauro's documentation promises: the job reads no folder it has not
+        written yet, and still writes A's output."""
+        spec = self.entries.inputs.get(ref)
+        if spec is None or spec.streaming or not spec.path:
+            return ref
+        for dep in node.dependencies:
+            producer = self.entries.nodes.get(dep)
+            for out in (producer.outputs or []) if producer else []:
+                written = self.entries.outputs.get(out)
+                if (
+                    written is not None
+                    and written.format == spec.format
+                    and written.path
+                    and same_folder(written.path, spec.path)
+                ):
+                    return dep
+        return ref
 
     def _dependencies_known(self, name: str, node: NodeSpec, members: list[str]) -> bool:
         ok = True
