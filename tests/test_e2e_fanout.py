@@ -21,6 +21,8 @@ pytestmark = [pytest.mark.spark, pytest.mark.infra]
 MEMORY_SINK_TEMP_CHECKPOINT = (
     r"\S+ \S+ WARN ResolveWriteToStream: Temporary checkpoint location created"
 )
+# A 1-second trigger whose first batches (a cold JVM) take longer (README: log lines).
+FALLING_BEHIND = r"\S+ \S+ WARN ProcessingTimeExecutor: Current batch is falling behind"
 
 
 def rows_out(log: str, query: str) -> int:
@@ -88,16 +90,16 @@ def test_rate_source_to_console_and_memory_until_ctrl_c(project):
         job.wait_for_log(r"ticks batch [3-9]: \d+ rows in, [1-9]\d* rows out", timeout=120)
         job.wait_for_log(r"Batch: 3\b", timeout=60)
         job.ctrl_c()
-        job.wait(timeout=60)
+        code = job.wait(timeout=60)
     finally:
         job.close()
     log = job.log
-    # Ctrl+C reaches spark-submit's JVM too, which ends (exit 130) and with it the pipe that
-    # carries the Python process's output: what the job logs after that is not guaranteed
-    # to arrive. What must hold: it ends by itself, without a traceback. (Not yet without
-    # a stack frame: a Ctrl+C that lands while a batch runs lets the JVM's shutdown hook stop
-    # Spark under it, and Spark logs the query's end as an ERROR with its frames.)
-    assert "Traceback" not in log, log
+    # Ctrl+C reaches spark-submit's JVM too, which leaves it to Python: the queries stop
+    # between batches or in one, and nothing breaks either way (this job's triggers fire
+    # every second, so the signal often lands while a batch runs).
+    assert code == 0, log
+    assert "stopped 2 query(ies) cleanly" in log
+    assert_clean_log(log, MEMORY_SINK_TEMP_CHECKPOINT, FALLING_BEHIND)
     # The console sink prints each micro-batch as a table (numRows: 3, not truncated).
     assert re.search(r"\|timestamp\s*\|value\|parity\|", log), log
     assert re.search(

@@ -55,10 +55,14 @@ def test_tutorial_streams_files_stops_on_ctrl_c_and_resumes(spark, tutorial):
         drop_file(tutorial / "data" / "input", "sales_2024_01_16.csv", DAY_2)
         wait_until(lambda: output_ids(spark, tutorial) == [1, 2, 3, 4, 5], what="5 rows")
         job.ctrl_c()
-        job.wait(timeout=60)
+        code = job.wait(timeout=60)
     finally:
         job.close()
     log = job.log
+    # The driver's JVM leaves a terminal's SIGINT to Python, which stops the query between
+    # batches and exits 0 (README: Stopping).
+    assert code == 0, log
+    assert "stopped 1 query(ies) cleanly" in log
     # Spark's default logging, as a user runs it: no stack trace, no warning but the
     # documented ones (first start: no pinned schema, no input folder yet; Ctrl+C).
     assert "Using Spark's default log4j profile" in log

@@ -144,6 +144,7 @@ class StopRequest:
             raise
         for signum in cls.SIGNALS:
             signal.signal(signum, stop._handle)
+        leave_terminal_interrupts_to_python(spark)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, cls.SIGNALS)
         return spark, stop
 
@@ -174,6 +175,23 @@ class StopRequest:
             log.info("stopped while starting; a restart resumes from the checkpoints")
         logging.shutdown()
         os._exit(0)
+
+
+def leave_terminal_interrupts_to_python(spark: SparkSession) -> None:
+    """The driver's JVM ignores SIGINT from here on, as it does when pyspark starts it.
+
+    Under spark-submit the JVM is Python's parent and a terminal's Ctrl+C reaches both. Left
+    to itself the JVM runs its shutdown hooks at once and stops Spark under queries that are
+    still ending; a query's thread then dies on "RpcEnv already stopped" and the JVM prints
+    that Java stack trace straight to stderr. Ignored there, the SIGINT is Python's alone:
+    the main loop stops every query, and the JVM exits with Python's code. SIGTERM keeps
+    the JVM's own handling, because a cluster manager or a container runtime may signal
+    the JVM alone. (Spark Connect: no JVM in this process; nothing to do.)"""
+    jvm = getattr(spark, "_jvm", None)  # pyspark's py4j view of the JVM; no public API
+    if jvm is None:
+        return
+    interrupt = jvm.sun.misc.Signal("INT")
+    jvm.sun.misc.Signal.handle(interrupt, jvm.sun.misc.SignalHandler.SIG_IGN)
 
 
 def run_until_stopped(
