@@ -115,6 +115,16 @@ def _key_schema(kind: str, key: str, spec: keys.Key) -> dict:
         }
     elif spec.kind == "names":
         return _names(doc)
+    elif spec.kind == "dependencies":
+        name = {"type": "string", "minLength": 1}
+        single = {"type": "object", "minProperties": 1, "maxProperties": 1}
+        schema = {
+            "oneOf": [
+                name,
+                {"type": "array", "items": {"oneOf": [name, single]}},
+                {"type": "object"},
+            ]
+        }
     elif spec.kind == "node_io":
         inline = {"input": "#/$defs/input", "output": "#/$defs/output"}.get(key)
         schema = _names("")

@@ -449,6 +449,10 @@ def _descriptor_files(root: Path, env: str, report: Report) -> _Descriptor | Non
             )
             return result
         result.broken = False
+        base = _descriptor_base(tree, name, report)
+        if base is None:
+            result.broken = True
+            return result
         for env_name in ("base", env) if env != "base" else ("base",):
             entry = env_config.get(env_name)
             if entry is None:
@@ -483,10 +487,24 @@ def _descriptor_files(root: Path, env: str, report: Report) -> _Descriptor | Non
                         "write it relative to the project root, e.g. config/nodes.yaml",
                     )
                     continue
-                result.files[section] = root / value
+                result.files[section] = root / base / value
                 result.locations[section] = tree.value_locs[("env_config", env_name, key)]
         result.env_known = env == "base" or env in env_config
         return result
+    return None
+
+
+def _descriptor_base(tree: _Tree, name: str, report: Report) -> str | None:
+    """Tauro joins the descriptor's `base_path` (default "") before every file path."""
+    base = tree.data.get("base_path", "")
+    if isinstance(base, str) and ".." not in Path(base).parts and not Path(base).is_absolute():
+        return base
+    report.error(
+        "TG105",
+        tree.value_locs.get(("base_path",), Location(name, 1, 1)),
+        "descriptor: 'base_path' must be a folder inside the project",
+        'write it relative to the project root (e.g. "" or "tauro"), without \'..\'',
+    )
     return None
 
 

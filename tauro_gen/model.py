@@ -78,6 +78,7 @@ class InputSpec:
     options: dict[str, Any] = field(default_factory=dict)
     schema: StructType | None = None
     watermark: Watermark | None = None
+    row_filter: str | None = None  # a Spark SQL condition on the rows read (`filter:`)
     value_format: str | None = None
     description: str = ""
     # Tauro's `parse_json`: the parsed value's columns beside Kafka's own under their own
@@ -142,6 +143,7 @@ class PipelineSpec:
     description: str = ""
     spark_conf: dict[str, Any] = field(default_factory=dict)
     trigger: Trigger | None = None
+    requires_dates: bool = True  # Tauro: start_date/end_date must be set where passed
 
 
 @dataclass(frozen=True)

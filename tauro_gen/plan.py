@@ -74,6 +74,7 @@ class Source:
     schema_store: str | None
     create_dir: bool  # a local folder the job may create before watching it
     watermark: Watermark | None
+    row_filter: str | None  # `.filter()` on the rows read (after a Kafka value's parsing)
     kafka_json: bool  # Kafka value parsed from JSON into the schema's columns
     # ...beside Kafka's own columns: (column, the name it keeps, cast to a string)
     kafka_columns: tuple[tuple[str, str, bool], ...]
@@ -590,6 +591,7 @@ def _source(project: Project, pipeline: ResolvedPipeline, spec: InputSpec, namer
         ),
         create_dir=create_dir,
         watermark=spec.watermark,
+        row_filter=spec.row_filter,
         kafka_json=kafka_json,
         kafka_columns=(
             (TAURO_KAFKA_COLUMNS if spec.tauro_kafka_columns else KAFKA_COLUMNS)

@@ -138,6 +138,7 @@ def test_tauro_batch_pipeline_chained_through_storage_with_dates(project, spark)
         "2,2024-01-05,-3.0\n"
         "3,2024-01-06,4.5\n"
         "4,2024-02-01,99.0\n"  # after end_date
+        "5,2024-01-06,7.0\n"  # left out by the input's partition_filter
     )
     result = run_job(root, "build/daily_sales.py")
     assert result.returncode == 0, result.stdout

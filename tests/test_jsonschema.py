@@ -85,6 +85,7 @@ def test_derived_from_the_key_tables():
         "function",
         "options",
         "names",
+        "dependencies",
         "node_io",
         "enum",
         "trigger",
@@ -180,6 +181,11 @@ def test_mistakes_are_flagged(file, document, message):
         ("nodes", {"n": {"function": "f", "input": {"format": "csv", "path": "x"}}}),
         ("inputs", {"s": {"format": "csv", "schema": [{"name": "a", "type": "int"}]}}),
         ("global_settings", {"checkpoint_root": "state", "data_root": "data"}),
+        ("nodes", {"n": {"function": "f", "dependencies": {"a": {}}}}),
+        ("nodes", {"n": {"function": "f", "dependencies": [{"a": {}}, "b"]}}),
+        ("nodes", {"n": {"module": "m", "function": "f", "fail_fast": False, "type": "batch"}}),
+        ("inputs", {"s": {"format": "csv", "filepath": "x", "partition_filter": "a > 0"}}),
+        ("pipelines", {"p": {"nodes": ["n"], "requires_dates": False, "inputs": ["s"]}}),
     ],
 )
 def test_valid_spellings_are_accepted(file, document):

@@ -4,6 +4,7 @@ projects run end to end in test_e2e_tauro.py."""
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -161,3 +162,151 @@ def test_global_spark_config_is_applied_but_tauros_protected_settings(tmp_path):
     assert '.config("spark.sql.session.timeZone", "UTC")' in source
     assert "spark.executor.memory" not in source
     assert any("spark.executor.memory' is skipped, as Tauro skips it" in w for w in warnings)
+
+
+BATCH_CODE = """\
+def load(df, start_date=None, end_date=None):
+    return df
+
+
+def aggregate(df):
+    return df
+"""
+
+
+def batch_job(tmp_path: Path, files: dict[str, str]) -> str:
+    """The job of a Tauro batch pipeline `daily` (load -> aggregate) with `files` over it."""
+    defaults = {
+        "config/pipelines.yaml": "daily:\n  type: batch\n  nodes: [load, aggregate]\n",
+        "config/nodes.yaml": """\
+            load:
+              module: nodes
+              function: load
+              input: [raw]
+              output: [sales.clean.daily]
+            aggregate:
+              module: nodes
+              function: aggregate
+              input: [clean]
+              output: [sales.agg.totals]
+              dependencies: [load]
+            """,
+        "config/input.yaml": """\
+            raw: {format: csv, filepath: data/in/sales.csv}
+            clean: {format: parquet, filepath: data/out/base/sales/clean/daily}
+            """,
+        "config/output.yaml": "sales.clean.daily: {format: parquet}\n"
+        "sales.agg.totals: {format: parquet}\n",
+        "config/global_settings.yaml": """\
+            input_path: data/in
+            output_path: data/out
+            mode: local
+            start_date: "2024-01-01"
+            end_date: "2024-01-31"
+            """,
+        "src/nodes.py": BATCH_CODE,
+    }
+    for rel, text in {**defaults, **files}.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(textwrap.dedent(text))
+    project, report = load_and_validate(tmp_path, "base")
+    assert project is not None, "\n".join(d.render() for d in report.errors)
+    (built,) = generate(project, ["daily"])
+    return built.source
+
+
+def test_the_keys_tauro_writes_but_does_not_act_on_are_accepted(tmp_path):
+    """Tauro's template writes a pipeline's inputs/outputs; fail_fast and type: batch are
+    Tauro's defaults. None changes the job."""
+    plain = batch_job(tmp_path / "plain", {})
+    pipelines = """\
+    daily:
+      type: batch
+      inputs: [raw]
+      outputs: [sales.agg.totals]
+      nodes: [load, aggregate]
+    """
+    nodes = textwrap.dedent("""\
+        load:
+          module: nodes
+          function: load
+          input: raw
+          output: sales.clean.daily
+          fail_fast: true
+          type: batch
+        aggregate:
+          module: nodes
+          function: aggregate
+          input: [clean]
+          output: [sales.agg.totals]
+          dependencies: [load]
+        """)
+    files = {"config/pipelines.yaml": pipelines, "config/nodes.yaml": nodes}
+    assert batch_job(tmp_path / "written", files) == plain
+
+
+@pytest.mark.parametrize("dependencies", ["{load: {}}", "[{load: {}}]", "[load]", "load"], ids=str)
+def test_dependencies_in_each_of_tauros_forms_order_the_nodes(tmp_path, dependencies):
+    nodes = f"""\
+    aggregate:
+      module: nodes
+      function: aggregate
+      input: [clean]
+      output: [sales.agg.totals]
+      dependencies: {dependencies}
+    load:
+      module: nodes
+      function: load
+      input: [raw]
+      output: [sales.clean.daily]
+    """
+    source = batch_job(tmp_path, {"config/nodes.yaml": nodes})
+    calls = [
+        line.strip() for line in source.splitlines() if "= load(" in line or "aggregate(" in line
+    ]
+    assert calls.index(next(c for c in calls if "= load(" in c)) < calls.index(
+        next(c for c in calls if "aggregate(load" in c)
+    ), calls
+
+
+def test_partition_filter_filters_the_rows_as_read(tmp_path):
+    inputs = """\
+    raw:
+      format: csv
+      filepath: data/in/sales.csv
+      partition_filter: "amount > 0 AND note != 'it''s'"
+    clean: {format: parquet, filepath: data/out/base/sales/clean/daily}
+    """
+    source = batch_job(tmp_path, {"config/input.yaml": inputs})
+    reader = source[source.index("def read_raw(") :].split("\ndef ")[0]
+    assert """.filter("amount > 0 AND note != 'it''s'")""" in reader, source
+
+
+def test_requires_dates_false_passes_none(tmp_path):
+    pipelines = "daily:\n  type: batch\n  requires_dates: false\n  nodes: [load, aggregate]\n"
+    settings = "input_path: data/in\noutput_path: data/out\nmode: local\n"
+    source = batch_job(
+        tmp_path,
+        {"config/pipelines.yaml": pipelines, "config/global_settings.yaml": settings},
+    )
+    assert "load(raw, start_date=None, end_date=None)" in source
+
+
+def test_the_descriptors_base_path_prefixes_every_file(tmp_path):
+    batch_job(tmp_path / "plain", {})  # writes the project
+    project = tmp_path / "described"
+    (project / "tauro").mkdir(parents=True)
+    (tmp_path / "plain" / "config").rename(project / "tauro" / "conf")
+    (tmp_path / "plain" / "src").rename(project / "src")
+    files = {
+        "global_settings_path": "conf/global_settings.yaml",
+        "pipelines_config_path": "conf/pipelines.yaml",
+        "nodes_config_path": "conf/nodes.yaml",
+        "input_config_path": "conf/input.yaml",
+        "output_config_path": "conf/output.yaml",
+    }
+    descriptor = {"base_path": "tauro", "env_config": {"base": files}}
+    (project / "settings_json.json").write_text(json.dumps(descriptor))
+    built, report = load_and_validate(project, "base")
+    assert built is not None, "\n".join(d.render() for d in report.errors)
+    assert report.sorted() == []

@@ -58,6 +58,7 @@ def validate_project(raw: RawProject) -> tuple[Project | None, Report]:
         paths.check_query_names(ctx, pipeline, found.outputs)
         streaming.check_sinks(ctx, pipeline, found.nodes, found.inputs, found.outputs)
         code.check_code_names(ctx, pipeline, found.nodes, found.outputs)
+        code.check_tauro_dates(ctx, pipeline, found.nodes)
     wiring.check_unused_nodes(ctx, found)
 
     project = Project(

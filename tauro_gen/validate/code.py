@@ -110,6 +110,32 @@ def _pass_tauro_dates(ctx: Context, node: NodeSpec) -> None:
 TAURO_DATE_PARAMS = ("start_date", "end_date")
 
 
+def check_tauro_dates(ctx: Context, pipeline: ResolvedPipeline, nodes: dict[str, NodeSpec]):
+    """Tauro runs a pipeline that requires dates (its default) only with both of them: a node
+    it passes them to gets a date, never None. tauro-gen fixes them at build time, from the
+    global settings (Tauro's --start-date/--end-date have no equivalent at run time)."""
+    spec = pipeline.spec
+    if not spec.requires_dates:
+        return
+    receivers = [
+        w.node
+        for w in pipeline.order
+        if any(nodes[w.node].params.get(k) is None for k in nodes[w.node].tauro_dates)
+    ]
+    if not receivers:
+        return
+    missing = [k for k in TAURO_DATE_PARAMS if any(k in nodes[n].tauro_dates for n in receivers)]
+    ctx.report.error(
+        "TG204",
+        ctx.at("pipelines", spec.name, "requires_dates"),
+        f"pipeline '{spec.name}' requires dates (Tauro's requires_dates, true unless set to "
+        f"false) and passes {' and '.join(missing)} to {', '.join(receivers)}, but the global "
+        "settings do not set them",
+        "set start_date and end_date (YYYY-MM-DD) in config/global_settings.yaml or an "
+        "environment overlay, or requires_dates: false to pass None",
+    )
+
+
 def check_signature(ctx: Context, node: NodeSpec) -> None:
     """A node function main() can call as written (TG304): a plain `def` (an `async def`
     returns a coroutine, not a DataFrame) given every keyword-only parameter it requires."""

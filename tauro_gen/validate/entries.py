@@ -93,6 +93,7 @@ def _input_spec(
             options=entry.get("options", {}),
             schema=entry.get("json_schema") if parse_json else entry.get("schema"),
             watermark=entry.get("watermark"),
+            row_filter=entry.get("filter"),
             value_format="json" if parse_json else entry.get("value_format"),
             description=entry.get("description", ""),
             tauro_kafka_columns=parse_json,
@@ -452,6 +453,7 @@ def _read_pipelines(ctx: Context) -> dict[str, PipelineSpec]:
             description=entry.get("description", ""),
             spark_conf=entry.get("spark_conf", {}),
             trigger=entry.get("trigger"),
+            requires_dates=entry.get("requires_dates", True),
         )
     if not raw.sections["pipelines"] and "pipelines" in raw.section_files:
         ctx.report.warning(

@@ -9,7 +9,7 @@ missing keys (TG201, TG204, TG205, TG206, TG207), then each value by the kind of
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..diagnostics import did_you_mean, one_of
@@ -21,7 +21,9 @@ from .secrets import ENV_ALLOWED_KEYS, env_inside
 
 @dataclass(frozen=True)
 class Key:
-    kind: str  # str | function | bool | map | options | names | enum | trigger | schema | watermark | node_io
+    # str | function | bool | map | options | names | dependencies | enum | trigger | schema
+    # | watermark | node_io
+    kind: str
     required: bool = False
     choices: tuple[str, ...] = ()
     doc: str = ""
@@ -34,6 +36,13 @@ KEY_TABLE: dict[str, dict[str, Key]] = {
         "description": Key("str"),
         "spark_conf": Key("options", doc="Spark settings applied in the SparkSession builder"),
         "trigger": Key("trigger", doc="default trigger of the pipeline's streaming outputs"),
+        "requires_dates": Key(
+            "bool",
+            doc="Tauro: nodes given start_date/end_date need both in global settings "
+            "(default true); false passes None",
+        ),
+        "inputs": Key("names", doc="Tauro: informational; nodes name their inputs"),
+        "outputs": Key("names", doc="Tauro: informational; nodes name their outputs"),
     },
     "node": {
         "function": Key(
@@ -44,10 +53,18 @@ KEY_TABLE: dict[str, dict[str, Key]] = {
         "module": Key("str", doc="Tauro spelling: module + function"),
         "input": Key("node_io", doc="inputs or nodes whose DataFrames are passed, in order"),
         "output": Key("node_io", doc="outputs the result is written to"),
-        "dependencies": Key("names", doc="nodes that must run first"),
+        "dependencies": Key(
+            "dependencies",
+            doc="nodes that must run first; Tauro's mapping or list of single-key "
+            "mappings counts their keys",
+        ),
         "params": Key("map", doc="keyword arguments for the function"),
         "description": Key("str"),
         "streaming": Key("map", doc="Tauro inline streaming block"),
+        "type": Key("enum", choices=("batch",), doc="Tauro: a node's kind; batch only"),
+        "fail_fast": Key(
+            "bool", doc="Tauro: no effect (tauro-gen checks every input at build time)"
+        ),
     },
     "input": {
         "format": Key("enum", True, (*INPUT_FORMATS, "delta_stream")),
@@ -57,6 +74,7 @@ KEY_TABLE: dict[str, dict[str, Key]] = {
         "options": Key("options", doc="passed to the reader as written"),
         "schema": Key("schema", doc="DDL string, list of {name, type, nullable}, or a file"),
         "watermark": Key("watermark"),
+        "filter": Key("str", doc="a Spark SQL condition applied to the rows as read"),
         "value_format": Key("enum", choices=("json",)),
         "parse_json": Key("bool", doc="Tauro: Kafka value parsed with json_schema"),
         "json_schema": Key("schema", doc="Tauro: the Kafka value's schema, with parse_json"),
@@ -99,7 +117,7 @@ KEY_TABLE: dict[str, dict[str, Key]] = {
 # Other spellings of the same key: normalised here and nowhere else.
 ALIASES: dict[str, dict[str, str]] = {
     "node": {"depends_on": "dependencies", "inputs": "input", "outputs": "output"},
-    "input": {"filepath": "path"},
+    "input": {"filepath": "path", "partition_filter": "filter"},
     "output": {
         "filepath": "path",
         "partitionBy": "partition_by",
@@ -146,8 +164,17 @@ MISPLACED = {
         for k in _IO_KEYS
     },
     **{("pipeline", k): f"'{k}' belongs on a node" for k in ("function", "input", "output")},
-    ("pipeline", "inputs"): "a pipeline lists nodes; the nodes name their inputs",
-    ("pipeline", "outputs"): "a pipeline lists nodes; the nodes name their outputs",
+    # Tauro's Delta time travel, written beside format: Spark's reader takes it as an option.
+    **{
+        ("input", k): f"Tauro's '{k}' is an option of Spark's Delta reader: write "
+        f"options: {{{spark}: ...}}"
+        for k, spark in (
+            ("versionAsOf", "versionAsOf"),
+            ("version", "versionAsOf"),
+            ("timestampAsOf", "timestampAsOf"),
+            ("timestamp", "timestampAsOf"),
+        )
+    },
 }
 
 EXAMPLE_KEY = {
@@ -394,6 +421,20 @@ def _names(w: _Written) -> Any:
     return w.wrong(expected, "e.g. [orders, customers]")
 
 
+def _dependencies(w: _Written) -> Any:
+    """Names, or Tauro's forms of them: a mapping, or a list of single-key mappings, whose
+    keys are the names (Tauro reads only the keys)."""
+    value = w.value
+    if isinstance(value, dict):
+        value = list(value)
+    elif isinstance(value, list):
+        value = [
+            next(iter(item)) if isinstance(item, dict) and len(item) == 1 else item
+            for item in value
+        ]
+    return _names(replace(w, value=value))
+
+
 def _choice(w: _Written) -> Any:
     choices = w.spec.choices
     if not isinstance(w.value, str):
@@ -432,6 +473,7 @@ _READERS = {
     "map": _mapping,
     "options": _options,
     "names": _names,
+    "dependencies": _dependencies,
     "node_io": _names,
     "enum": _choice,
     "trigger": _trigger,
