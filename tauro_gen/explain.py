@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .load import RawProject
-from .model import TAURO_SINK_OPTIONS, Project
+from .model import TAURO_BATCH_SINK_OPTIONS, TAURO_SINK_OPTIONS, Project
 from .plan import FORMAT_DEFAULT_OPTIONS, EnvValue, JobPlan
 from .validate.keys import ALIASES
 
@@ -248,6 +248,9 @@ def explain_rows(raw: RawProject, project: Project, plan: JobPlan) -> list[Row]:
                 ("path", spec.path, "Tauro: <output_path>/<env>/<schema>/<sub_folder>/<table>")
             )
             derived.append(("mode", sink.mode, "Tauro default: overwrite"))
+            for key, value in TAURO_BATCH_SINK_OPTIONS.get(spec.format, {}).items():
+                if key not in spec.options:
+                    derived.append((f"options.{key}", value, f"Tauro default for {spec.format}"))
         else:
             derived.append(("mode", sink.mode, "default: error (refuse to overwrite)"))
         if spec.tauro_node:

@@ -23,6 +23,7 @@ from .load import ENV_REFERENCE, REFERENCE
 from .model import (
     RESERVED_NAMES,
     SCAFFOLD_IMPORTS,
+    TAURO_BATCH_SINK_OPTIONS,
     TAURO_SINK_OPTIONS,
     InputSpec,
     OutputSpec,
@@ -697,10 +698,13 @@ def _sink(project, pipeline, spec: OutputSpec, var: str, streaming: bool, namer:
 
 
 def _with_tauro_defaults(spec: OutputSpec) -> dict[str, Any]:
-    """A Tauro node's sink options over Tauro's defaults for its format."""
-    if not spec.tauro_node:
-        return spec.options
-    return {**TAURO_SINK_OPTIONS.get(spec.format, {}), **spec.options}
+    """A Tauro output's options over Tauro's defaults for its format: a streaming node's
+    inline output, or a batch output Tauro lays out."""
+    if spec.tauro_node:
+        return {**TAURO_SINK_OPTIONS.get(spec.format, {}), **spec.options}
+    if spec.tauro_layout:
+        return {**TAURO_BATCH_SINK_OPTIONS.get(spec.format, {}), **spec.options}
+    return spec.options
 
 
 def _checkpoint(pipeline, spec: OutputSpec, project: Project, streaming: bool) -> str | None:

@@ -310,3 +310,14 @@ def test_the_descriptors_base_path_prefixes_every_file(tmp_path):
     built, report = load_and_validate(project, "base")
     assert built is not None, "\n".join(d.render() for d in report.errors)
     assert report.sorted() == []
+
+
+def test_a_csv_output_tauro_lays_out_doubles_quotes_as_tauro_writes_them(tmp_path):
+    outputs = "sales.clean.daily: {format: csv}\nsales.agg.totals: {format: parquet}\n"
+    inputs = """\
+    raw: {format: csv, filepath: data/in/sales.csv}
+    clean: {format: csv, filepath: data/out/base/sales/clean/daily}
+    """
+    source = batch_job(tmp_path, {"config/output.yaml": outputs, "config/input.yaml": inputs})
+    writer = source[source.index("def write_sales_clean_daily(") :].split("\ndef ")[0]
+    assert """.option("quote", '"')\n        .option("escape", '"')""" in writer, writer

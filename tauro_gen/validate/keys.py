@@ -164,6 +164,9 @@ MISPLACED = {
         for k in _IO_KEYS
     },
     **{("pipeline", k): f"'{k}' belongs on a node" for k in ("function", "input", "output")},
+    ("pipeline", "streaming"): "Tauro drops a pipeline's streaming block; give the query "
+    "settings in the nodes' streaming blocks or on the outputs (a pipeline's trigger: is the "
+    "default of its outputs)",
     # Tauro's Delta time travel, written beside format: Spark's reader takes it as an option.
     **{
         ("input", k): f"Tauro's '{k}' is an option of Spark's Delta reader: write "
@@ -435,11 +438,34 @@ def _dependencies(w: _Written) -> Any:
     return _names(replace(w, value=value))
 
 
+# Values Tauro accepts that no generated job can mean: why, instead of a near miss.
+REFUSED_CHOICES = {
+    ("format", "file_stream"): "Tauro validates file_stream but has no reader for it; a "
+    "folder read as a stream is format: csv, json or parquet with streaming: true",
+    ("mode", "merge"): "Tauro warns and overwrites the whole output instead; write overwrite "
+    "to say so, or append",
+    ("format", "unity_catalog"): "Tauro's Unity Catalog writer needs Databricks; a catalog "
+    "table is format: table with table: <catalog>.<schema>.<name>",
+    ("type", "hybrid"): "a pipeline is batch or streaming; split a hybrid one in two",
+    ("type", "ml"): "a pipeline is batch or streaming; Tauro's ML layer is not generated",
+    ("type", "feature_store"): "Tauro's Feature Store operations are not generated; a node "
+    "is a function",
+}
+
+
 def _choice(w: _Written) -> Any:
     choices = w.spec.choices
     if not isinstance(w.value, str):
         return w.wrong(one_of(choices), f"write e.g. {w.key}: {choices[0]}")
     lowered = w.value.strip().lower()
+    if lowered not in choices and (w.key, lowered) in REFUSED_CHOICES:
+        w.ctx.report.error(
+            "TG203",
+            w.ctx.at(*w.path, value=True),
+            f"{w.what}: '{w.value}' is not allowed",
+            REFUSED_CHOICES[(w.key, lowered)] + "; " + one_of(choices),
+        )
+        return INVALID
     if lowered not in choices:
         close = did_you_mean(lowered, choices)
         w.ctx.report.error(
