@@ -16,7 +16,11 @@ import threading
 import pytest
 from harness import REPO, wait_until
 
-from tauro_gen.runtime.stopping import StopRequest, run_until_stopped
+from tauro_gen.runtime.stopping import (
+    StopRequest,
+    leave_terminal_interrupts_to_python,
+    run_until_stopped,
+)
 
 pytestmark = pytest.mark.spark
 
@@ -194,3 +198,26 @@ def test_a_start_failure_without_a_signal_is_raised():
     result = run_child("raise RuntimeError('no Java')")
     assert result.returncode == 1
     assert "RuntimeError: no Java" in result.stderr
+
+
+class _JvmWithoutSignal:
+    """py4j's view of a JVM where `sun.misc.Signal` is no class: calling it fails."""
+
+    class sun:  # noqa: N801 - the Java package's name
+        class misc:  # noqa: N801
+            @staticmethod
+            def Signal(name):  # noqa: N802 - the Java class's name
+                raise RuntimeError("Trying to call a package.")
+
+
+def test_a_jvm_that_cannot_ignore_sigint_leaves_it_to_the_jvm_and_the_job_starts(lines):
+    session = type("Session", (), {"_jvm": _JvmWithoutSignal()})()
+    leave_terminal_interrupts_to_python(session)
+    assert "SIGINT left to the JVM (Trying to call a package.)" in lines.text
+
+
+def test_without_a_jvm_in_the_process_nothing_is_done(lines):
+    """Spark Connect: the session has no `_jvm` (pyspark raises an AttributeError)."""
+    leave_terminal_interrupts_to_python(object())
+    assert lines.text == ""
+

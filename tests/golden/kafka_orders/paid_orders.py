@@ -231,8 +231,12 @@ def leave_terminal_interrupts_to_python(spark: SparkSession) -> None:
     jvm = getattr(spark, "_jvm", None)  # pyspark's py4j view of the JVM; no public API
     if jvm is None:
         return
-    interrupt = jvm.sun.misc.Signal("INT")
-    jvm.sun.misc.Signal.handle(interrupt, jvm.sun.misc.SignalHandler.SIG_IGN)
+    try:
+        interrupt = jvm.sun.misc.Signal("INT")
+        jvm.sun.misc.Signal.handle(interrupt, jvm.sun.misc.SignalHandler.SIG_IGN)
+    except Exception as error:  # py4j's error: a JVM without sun.misc.Signal
+        # Not a reason to stop the job: Ctrl+C still stops it, the JVM's way.
+        log.info("SIGINT left to the JVM (%s)", failure_reason(error))
 
 
 def run_until_stopped(
