@@ -220,4 +220,3 @@ def test_without_a_jvm_in_the_process_nothing_is_done(lines):
     """Spark Connect: the session has no `_jvm` (pyspark raises an AttributeError)."""
     leave_terminal_interrupts_to_python(object())
     assert lines.text == ""
-
