@@ -34,6 +34,9 @@ from .nodecode import (
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 RUNTIME_PACKAGE = "tauro_gen.runtime"
+# Black's default line length (format.MODE; tests/test_format.py checks they agree): the
+# imports are laid out as black lays them out, so that black changes nothing there.
+BLACK_LINE_LENGTH = 88
 # The module that stands in for the names a job defines itself (PIPELINE, log, ...).
 JOB_MODULE = f"{RUNTIME_PACKAGE}.job"
 
@@ -284,8 +287,13 @@ def _layout(refs: Iterable[ImportRef]) -> str:
         for module, names in sorted(froms.items()):
             names = sorted(set(names), key=_isort_key)
             unaliased = [n for n in names if " as " not in n]
-            if unaliased:
-                lines.append(f"from {module} import {', '.join(unaliased)}")
+            line = f"from {module} import {', '.join(unaliased)}"
+            if unaliased and len(line) > BLACK_LINE_LENGTH:  # as black splits it
+                lines.append(
+                    f"from {module} import (\n" + "".join(f"    {n},\n" for n in unaliased) + ")"
+                )
+            elif unaliased:
+                lines.append(line)
             lines += [f"from {module} import {n}" for n in names if " as " in n]
         if lines:
             blocks.append("\n".join(lines))

@@ -32,7 +32,7 @@ from .rename import free_locals, rename_globals
 def py(value: object) -> str:
     """A Python expression for a config value."""
     if isinstance(value, EnvValue):
-        return f"env({value.template!r})"
+        return f"env({_string(value.template)})"
     if isinstance(value, Name):
         if not value.identifier.isidentifier():
             raise ValueError(f"not an identifier: {value.identifier!r}")
@@ -46,9 +46,21 @@ def py(value: object) -> str:
     if isinstance(value, float) and not math.isfinite(value):
         # repr() gives the bare names nan and inf, which no job defines
         return f'float("{value}")'
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if isinstance(value, str):
+        return _string(value)
+    if value is None or isinstance(value, (bool, int, float)):
         return repr(value)
     raise TypeError(f"no literal for {type(value).__name__}")
+
+
+def _string(text: str) -> str:
+    """repr(text), in double quotes where black would put it in them. The job's bytes are
+    black's either way; a batch of chunks black leaves as it is costs one pass, not two
+    (black formats again whatever its first pass changed)."""
+    literal = repr(text)
+    if literal[0] == "'" and '"' not in literal:
+        return f'"{literal[1:-1]}"'
+    return literal
 
 
 def args(values: tuple) -> str:
@@ -72,7 +84,13 @@ def doc(text: object) -> str:
     compiling); no quotes that end the docstring, at its end either."""
     line = " ".join(str(text).split()).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     line = "".join(_escaped(c) if unicodedata.category(c) in _UNSAFE else c for c in line)
-    return line[:-1] + '\\"' if line.endswith('"') else line
+    if line.endswith('"'):
+        body = line[:-1]
+        # Unless escaped already (an odd run of backslashes before it: the text's own are
+        # doubled above, so an odd one is the escape of a '"""').
+        if (len(body) - len(body.rstrip("\\"))) % 2 == 0:
+            return body + '\\"'
+    return line
 
 
 # Control characters, lone surrogates, unassigned code points (line and paragraph
@@ -97,16 +115,16 @@ def sentence(text: object) -> str:
 
 def trigger(value: Trigger) -> str:
     if value.kind == "processing_time":
-        return f"processingTime={value.interval!r}"
+        return f"processingTime={py(value.interval)}"
     if value.kind == "continuous":
-        return f"continuous={value.interval!r}"
+        return f"continuous={py(value.interval)}"
     if value.kind == "available_now":
         return "availableNow=True"
     return "once=True"
 
 
 def struct(value: schema_mod.StructType) -> str:
-    return schema_mod.to_python(value)
+    return schema_mod.to_python(value, black=True)
 
 
 @lru_cache(maxsize=1)

@@ -1005,16 +1005,25 @@ def _py_string(text: str) -> str:
     return literal
 
 
-def to_python(data_type: DataType, indent: int | None = 4, base_indent: int = 0) -> str:
+def to_python(
+    data_type: DataType, indent: int | None = 4, base_indent: int = 0, black: bool = False
+) -> str:
     """Source of the pyspark literal, e.g. ``StructType([StructField("id", IntegerType(), True)])``.
 
     ``indent=None`` gives one line; otherwise each struct's fields go on their own lines,
     ``indent`` spaces deeper per nesting level. ``base_indent`` is added to every line after
-    the first, so the literal can be pasted at that column of a generated script. Import the
-    names from ``type_names_used``.
+    the first, so the literal can be pasted at that column of a generated script. ``black``
+    lays the top-level struct out as black does (``StructType(`` / ``[`` / fields / ``]`` /
+    ``)``), so that black, given it, changes nothing. Import the names from
+    ``type_names_used``.
     """
     if not _is_data_type(data_type):
         raise TypeError(f"to_python expects a schema type, got {type(data_type).__name__}")
+    if black and isinstance(data_type, StructType) and data_type.fields and indent:
+        pad = " " * base_indent
+        fields = [_py_field(f, indent, base_indent + indent, 1) for f in data_type.fields]
+        body = "".join(f"{pad}{' ' * 2 * indent}{field},\n" for field in fields)
+        return f"StructType(\n{pad}{' ' * indent}[\n{body}{pad}{' ' * indent}]\n{pad})"
     return _py_type(data_type, indent, base_indent, 0)
 
 

@@ -18,6 +18,7 @@ from golden_projects import golden_projects
 from harness import REPO
 
 from tauro_gen import format as fmt
+from tauro_gen import jobcode
 from tauro_gen.generate import load_and_validate
 from tauro_gen.plan import job_path, plan_job
 from tauro_gen.render import render_job
@@ -216,3 +217,7 @@ def test_formatted_parts_join_wherever_black_would_start_a_block(golden_jobs):
         head + "\n" + middle + tail
     )
     assert formatter.whole_files == 1
+
+
+def test_the_import_layout_uses_blacks_line_length():
+    assert jobcode.BLACK_LINE_LENGTH == fmt.MODE.line_length

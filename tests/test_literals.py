@@ -64,3 +64,5 @@ def test_a_docstring_keeps_backslashes_and_shows_control_characters():
     assert doc("dist\\unix") == "dist\\\\unix"
     assert doc("data/\0in") == "data/\\x00in"
     assert doc('ends with "quote"') == 'ends with "quote\\"'
+    assert doc('ends with """') == 'ends with \\"\\"\\"'  # escaped once, not twice
+    assert doc('ends with \\"') == 'ends with \\\\\\"'  # its backslash doubled, quote escaped
