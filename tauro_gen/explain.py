@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .load import RawProject
-from .model import TAURO_BATCH_SINK_OPTIONS, TAURO_SINK_OPTIONS, Project
+from .model import TAURO_BATCH_SINK_OPTIONS, TAURO_MEMORY_QUERY, TAURO_SINK_OPTIONS, Project
 from .plan import FORMAT_DEFAULT_OPTIONS, EnvValue, JobPlan
 from .validate.keys import ALIASES
 
@@ -73,7 +73,11 @@ def _tauro_sink_defaults(spec, sink) -> list[tuple[str, Any, str]]:
         rows.append(
             ("checkpoint", sink.checkpoint, "default: <checkpoint_root>/<pipeline>/<output>")
         )
-    rows.append(("query_name", sink.query_name, "Tauro default: <pipeline>_<node>"))
+    if spec.format == "memory":
+        why = f"Tauro default for memory: options.queryName, else {TAURO_MEMORY_QUERY}"
+    else:
+        why = "Tauro default: <pipeline>_<node>"
+    rows.append(("query_name", sink.query_name, why))
     for key, value in TAURO_SINK_OPTIONS.get(spec.format, {}).items():
         if key not in spec.options:
             rows.append((f"options.{key}", value, f"Tauro default for {spec.format}"))

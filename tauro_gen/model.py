@@ -185,6 +185,8 @@ TAURO_SINK_OPTIONS = {
     "console": {"numRows": "20", "truncate": "false"},
     "delta": {"mergeSchema": "true"},
 }  # and csv's header row, which every csv reader and writer of a job has (plan)
+# Tauro's name for a memory sink's query (and so its table) when no queryName names it.
+TAURO_MEMORY_QUERY = "memory_query"
 # Tauro's batch CSV writer doubles a quote inside a value (Spark's default escape is \).
 TAURO_BATCH_SINK_OPTIONS = {"csv": {"quote": '"', "escape": '"'}}
 

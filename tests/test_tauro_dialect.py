@@ -321,3 +321,34 @@ def test_a_csv_output_tauro_lays_out_doubles_quotes_as_tauro_writes_them(tmp_pat
     source = batch_job(tmp_path, {"config/output.yaml": outputs, "config/input.yaml": inputs})
     writer = source[source.index("def write_sales_clean_daily(") :].split("\ndef ")[0]
     assert """.option("quote", '"')\n        .option("escape", '"')""" in writer, writer
+
+
+RATE_TO_MEMORY = """\
+n:
+  input: {format: rate}
+  output: {format: memory%s}
+%s"""
+
+
+@pytest.mark.parametrize(
+    "output_keys,streaming,query_name",
+    [
+        ("", "", "memory_query"),  # Tauro's writer's own default
+        (", options: {queryName: ticks}", "", "ticks"),
+        (", queryName: ticks", "", "ticks"),
+        ("", "  streaming: {query_name: ticks}\n", "ticks"),
+    ],
+    ids=["default", "option", "output key", "streaming block"],
+)
+def test_a_memory_sink_is_named_as_tauro_names_it(tmp_path, output_keys, streaming, query_name):
+    source, warnings = job(tmp_path, RATE_TO_MEMORY % (output_keys, streaming))
+    assert f'.writeStream.queryName("{query_name}")' in source
+    assert '.option("queryName"' not in source  # one name, not two that Spark must choose from
+    assert not [w for w in warnings if "queryName" in w]
+
+
+def test_a_memory_sinks_queryname_option_wins_over_the_streaming_block(tmp_path):
+    nodes = RATE_TO_MEMORY % (", options: {queryName: ticks}", "  streaming: {query_name: q}\n")
+    source, warnings = job(tmp_path, nodes)
+    assert '.writeStream.queryName("ticks")' in source
+    assert any("the query name 'q' has no effect" in w for w in warnings), warnings

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..diagnostics import Location
-from ..model import InputSpec, NodeSpec, OutputSpec, PipelineSpec
+from ..model import TAURO_MEMORY_QUERY, InputSpec, NodeSpec, OutputSpec, PipelineSpec
 from .connectors import check_location
 from .context import INVALID, SECTION_OF, Context, describe
 from .keys import ALIASES, WIRING_KEYS, Key, read_entry, read_value
@@ -273,8 +273,33 @@ def _read_nodes(ctx: Context, inputs: dict, outputs: dict, inline: set[str]) -> 
             setattr(node, f"{key}s", value)
         if streaming:
             _apply_streaming_block(ctx, name, streaming, inline_of, inputs, outputs)
+        if inline_of.get("output") in outputs:
+            _tauro_memory_table(ctx, name, outputs[inline_of["output"]])
         nodes[name] = node
     return nodes
+
+
+def _tauro_memory_table(ctx: Context, node: str, spec: OutputSpec) -> None:
+    """Tauro's memory writer names the query (and so the table) by the option queryName,
+    else the output's queryName, else "memory_query". The option becomes the query name
+    here (given both, Spark would keep whichever it is told last); the streaming block's
+    query_name, which Tauro's writer overrides, is kept as the user's choice."""
+    if spec.format != "memory":
+        return
+    option = spec.options.get("queryName")
+    if option is None:
+        spec.query_name = spec.query_name or TAURO_MEMORY_QUERY
+        return
+    if spec.query_name is not None and spec.query_name != option:
+        ctx.report.warning(
+            "TG213",
+            ctx.at("outputs", spec.name, "options", "queryName"),
+            f"node '{node}': the query name '{spec.query_name}' has no effect: the memory "
+            f"sink's option queryName '{option}' names it (as in Tauro)",
+            "keep one of them",
+        )
+    spec.query_name = str(option)
+    spec.options = {k: v for k, v in spec.options.items() if k != "queryName"}
 
 
 def _function_of(ctx: Context, name: str, data: dict, entry: dict) -> tuple[Any, str | None]:
