@@ -380,7 +380,17 @@ def _options(w: _Written) -> Any:
     if not isinstance(w.value, dict):
         return w.wrong("a mapping of key: value", "e.g. {header: true}")
     ok = True
+    empty = [k for k, v in w.value.items() if v is None and w.key == "options"]
+    for k in empty:  # a reader's or writer's option written without a value
+        w.ctx.report.warning(
+            "TG213",
+            w.ctx.at(*w.path, k),
+            f"{w.what}: '{k}' has no value, so the option is left out (as Tauro leaves it out)",
+            "give it a value, or remove it",
+        )
     for k, v in w.value.items():
+        if k in empty:
+            continue
         if not isinstance(v, (str, int, float, bool)):
             ok = False
             w.ctx.report.error(
@@ -389,7 +399,9 @@ def _options(w: _Written) -> Any:
                 f"{w.what}: '{k}' must be text, a number or true/false, got {describe(v)}",
                 "Spark options and settings are single values; quote a list as text",
             )
-    return w.value if ok else INVALID
+    if not ok:
+        return INVALID
+    return {k: v for k, v in w.value.items() if k not in empty} if empty else w.value
 
 
 def _names(w: _Written) -> Any:
