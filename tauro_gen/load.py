@@ -300,6 +300,7 @@ def _construct(node, path, display, key_locs, value_locs, report, budget=None) -
 def _construct_collection(node, path, display, key_locs, value_locs, report, budget) -> Any:
     if isinstance(node, yaml.MappingNode):
         result: dict = {}
+        merges: list[yaml.Node] = []
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 report.error(
@@ -310,12 +311,7 @@ def _construct_collection(node, path, display, key_locs, value_locs, report, bud
                 )
                 continue
             if key_node.tag == "tag:yaml.org,2002:merge":
-                report.error(
-                    "TG101",
-                    _loc(display, key_node.start_mark),
-                    "YAML merge keys ('<<') are not supported",
-                    "use an environment overlay in config/<env>/ instead",
-                )
+                merges.append(value_node)
                 continue
             key = str(key_node.value)
             if key in result:
@@ -331,11 +327,50 @@ def _construct_collection(node, path, display, key_locs, value_locs, report, bud
             result[key] = _construct(
                 value_node, path + (key,), display, key_locs, value_locs, report, budget
             )
+        if merges:
+            merged = _merged_keys(merges, path, display, key_locs, value_locs, report, budget)
+            result = {**{k: v for k, v in merged.items() if k not in result}, **result}
         return result
     return [
         _construct(item, path + (i,), display, key_locs, value_locs, report, budget)
         for i, item in enumerate(node.value)
     ]
+
+
+def _merged_keys(merges, path, display, key_locs, value_locs, report, budget) -> dict:
+    """The keys YAML merge keys (`<<: *defaults`, `<<: [*a, *b]`) bring into a mapping, as
+    PyYAML (and so Tauro) reads them: an earlier mapping wins over a later one, and the
+    mapping's own keys over all of them (the caller's part). Each key keeps the location
+    where the merged mapping writes it."""
+    sources: list[yaml.Node] = []
+    for value_node in merges:
+        items = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+        for item in items:
+            if isinstance(item, yaml.MappingNode):
+                sources.append(item)
+            else:
+                report.error(
+                    "TG101",
+                    _loc(display, item.start_mark),
+                    "a merge key ('<<') takes a mapping or a list of mappings",
+                    "write <<: *defaults (an anchored mapping) or <<: [*a, *b]",
+                )
+    merged: dict = {}
+    for source in sources:
+        source_keys: dict = {}
+        source_values: dict = {}
+        data = _construct(source, path, display, source_keys, source_values, report, budget)
+        if not isinstance(data, dict):
+            continue
+        for key, value in data.items():
+            if key in merged:
+                continue
+            merged[key] = value
+            for table, found in ((key_locs, source_keys), (value_locs, source_values)):
+                for where, loc in found.items():
+                    if where[: len(path) + 1] == path + (key,):
+                        table.setdefault(where, loc)
+    return merged
 
 
 class _ScalarLoader(yaml.SafeLoader):

@@ -601,3 +601,39 @@ def test_aliases_that_expand_without_end_are_refused(tmp_path):
     _, report = load_and_validate(root, "base")
     assert codes(report) == ["TG101"]
     assert "aliases expand to more than 100000 values" in report.sorted()[0].message
+
+
+# --------------------------------------------------------------------------- merge keys
+def test_merge_keys_read_as_pyyaml_and_tauro_read_them(tmp_path):
+    """`<<: *defaults` brings the anchored mapping's keys in; the mapping's own keys win, and
+    in `<<: [*a, *b]` the earlier mapping wins."""
+    outputs = textwrap.dedent("""\
+        _defaults: &defaults {format: csv, mode: overwrite, options: {sep: ";"}}
+        _parquet: &parquet {format: parquet, mode: append, partition_by: [id]}
+        out:
+          <<: [*parquet, *defaults]
+          path: data/out/
+          mode: ignore
+        """)
+    raw, report = load_project(make(tmp_path, {**BASE, "config/outputs.yaml": outputs}))
+    assert report.sorted() == []
+    assert raw.sections["outputs"]["out"] == {
+        "format": "parquet",
+        "mode": "ignore",
+        "partition_by": ["id"],
+        "options": {"sep": ";"},
+        "path": "data/out/",
+    }
+    # A merged key is located where the anchored mapping writes it.
+    assert raw.where(("outputs", "out", "partition_by")).line == 2
+    assert raw.where(("outputs", "out", "mode")).line == 6
+
+
+def test_a_mistake_in_a_merged_value_is_located_in_the_anchored_mapping(tmp_path):
+    outputs = "_d: &d {format: parquett}\nout:\n  <<: *d\n  path: data/out/\n"
+    root = make(tmp_path, {**BASE, "config/outputs.yaml": outputs})
+    _, report = load_and_validate(root, "base")
+    found = [d for d in report.sorted() if d.code == "TG203"]
+    # Output '_d' (an entry like any other) and 'out', both at the text that is wrong.
+    assert [(d.location.file, d.location.line) for d in found] == [("config/outputs.yaml", 1)] * 2
+    assert {d.message.split(":")[0] for d in found} == {"output '_d'", "output 'out'"}
