@@ -32,7 +32,7 @@ from .rename import free_locals, rename_globals
 def py(value: object) -> str:
     """A Python expression for a config value."""
     if isinstance(value, EnvValue):
-        return f"env({_string(value.template)})"
+        return f"env({schema_mod.py_string(value.template)})"
     if isinstance(value, Name):
         if not value.identifier.isidentifier():
             raise ValueError(f"not an identifier: {value.identifier!r}")
@@ -47,20 +47,10 @@ def py(value: object) -> str:
         # repr() gives the bare names nan and inf, which no job defines
         return f'float("{value}")'
     if isinstance(value, str):
-        return _string(value)
+        return schema_mod.py_string(value)
     if value is None or isinstance(value, (bool, int, float)):
         return repr(value)
     raise TypeError(f"no literal for {type(value).__name__}")
-
-
-def _string(text: str) -> str:
-    """repr(text), in double quotes where black would put it in them. The job's bytes are
-    black's either way; a batch of chunks black leaves as it is costs one pass, not two
-    (black formats again whatever its first pass changed)."""
-    literal = repr(text)
-    if literal[0] == "'" and '"' not in literal:
-        return f'"{literal[1:-1]}"'
-    return literal
 
 
 def args(values: tuple) -> str:

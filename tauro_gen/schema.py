@@ -996,9 +996,9 @@ def type_to_ddl(data_type: DataType) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _py_string(text: str) -> str:
+def py_string(text: str) -> str:
     """A safe Python literal from repr(), in double quotes (black's style) when no escaping
-    of '"' is needed."""
+    of '"' is needed: black then leaves it as it is (render writes every string so)."""
     literal = repr(text)
     if literal.startswith("'") and '"' not in text:
         return '"' + literal[1:-1] + '"'
@@ -1055,12 +1055,12 @@ def _py_struct(struct: StructType, indent: int | None, base: int, depth: int) ->
 
 def _py_field(field: Field, indent: int | None, base: int, depth: int) -> str:
     args = [
-        _py_string(field.name),
+        py_string(field.name),
         _py_type(field.type, indent, base, depth),
         str(field.nullable),
     ]
     if field.comment is not None:
-        args.append(f'metadata={{"comment": {_py_string(field.comment)}}}')
+        args.append(f'metadata={{"comment": {py_string(field.comment)}}}')
     return f"StructField({', '.join(args)})"
 
 

@@ -97,7 +97,7 @@ def _pass_tauro_dates(ctx: Context, node: NodeSpec) -> None:
     code = node.code
     if node.module is None or node.tauro_config is not None or code is None:
         return
-    settings = ctx.raw.global_settings if isinstance(ctx.raw.global_settings, dict) else {}
+    settings = ctx.settings
     dates = {
         key: settings.get(key)
         for key in TAURO_DATE_PARAMS
@@ -124,12 +124,12 @@ def check_tauro_dates(ctx: Context, pipeline: ResolvedPipeline, nodes: dict[str,
     ]
     if not receivers:
         return
-    missing = [k for k in TAURO_DATE_PARAMS if any(k in nodes[n].tauro_dates for n in receivers)]
+    unset = [k for k in TAURO_DATE_PARAMS if any(k in nodes[n].tauro_dates for n in receivers)]
     ctx.report.error(
         "TG204",
         ctx.at("pipelines", spec.name, "requires_dates"),
         f"pipeline '{spec.name}' requires dates (Tauro's requires_dates, true unless set to "
-        f"false) and passes {' and '.join(missing)} to {', '.join(receivers)}, but the global "
+        f"false) and passes {' and '.join(unset)} to {', '.join(receivers)}, but the global "
         "settings do not set them",
         "set start_date and end_date (YYYY-MM-DD) in config/global_settings.yaml or an "
         "environment overlay, or requires_dates: false to pass None",

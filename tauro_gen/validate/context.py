@@ -24,6 +24,12 @@ class Context:
     # out of what depends on those keys, so one mistake makes one error.
     invalid: dict[tuple[str, str], set[str]] = field(default_factory=dict)
 
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The global settings (empty when the file is not a mapping: reported when loaded)."""
+        settings = self.raw.global_settings
+        return settings if isinstance(settings, dict) else {}
+
     def at(self, *path: Any, value: bool = False) -> Location:
         """Where the key at `path` (or its value) was written."""
         return self.raw.where(tuple(path), value=value)

@@ -156,7 +156,7 @@ def tauro_output_layout(ctx: Context, name: str, entry: dict) -> str | None:
     path: <output_path>/<env>/<schema>/<sub_folder>/<table_name> (sub_folder and table_name
     may be overridden by keys of those names); None for any other output."""
     match = TAURO_OUTPUT_KEY.fullmatch(name)
-    settings = ctx.raw.global_settings if isinstance(ctx.raw.global_settings, dict) else {}
+    settings = ctx.settings
     root = settings.get("output_path")
     if match is None or not isinstance(root, str) or not root.strip():
         return None
@@ -491,8 +491,7 @@ def _read_pipelines(ctx: Context) -> dict[str, PipelineSpec]:
 
 
 def _read_settings(ctx: Context) -> Settings:
-    raw = ctx.raw
-    settings = raw.global_settings if isinstance(raw.global_settings, dict) else {}
+    settings = ctx.settings
     root = settings.get("checkpoint_root", "checkpoints")
     if not isinstance(root, str) or not root.strip():
         ctx.report.error(

@@ -45,7 +45,7 @@ def check_query_places(
                 if not w.streaming:
                     _check_batch_overwrite(ctx, pipeline, spec, inputs)
                     continue
-                checkpoint = _normal(checkpoint_of(name, spec, checkpoint_root))
+                checkpoint = normal_path(checkpoint_of(name, spec, checkpoint_root))
                 _claim_checkpoint(ctx, claims, name, spec, checkpoint)
                 if spec.path and spec.format in PATH_FORMATS:
                     _claim_sink_folder(ctx, claims, name, spec, checkpoint)
@@ -88,7 +88,7 @@ def _claim_sink_folder(
 ) -> None:
     """A streaming file sink's folder holds its commit log: one writer only."""
     out = spec.name
-    target = _normal(spec.path)
+    target = normal_path(spec.path)
     other = claims.sink_folders.get(target)
     if other and other != (pipeline, out):
         ctx.report.error(
@@ -157,7 +157,7 @@ def check_query_names(
             query_names.setdefault(query, out)
 
 
-def _normal(path: str) -> str:
+def normal_path(path: str) -> str:
     """One spelling per folder, for every overlap check: `data/output/../input/` is
     `data/input` (posixpath.normpath; `..` is taken literally, as Hadoop's paths do, not
     through symlinks); a scheme and authority (s3a://bucket) are kept."""
@@ -169,10 +169,10 @@ def _normal(path: str) -> str:
 
 
 def _overlaps(a: str, b: str) -> bool:
-    pa, pb = Path(_normal(a)), Path(_normal(b))
+    pa, pb = Path(normal_path(a)), Path(normal_path(b))
     return pa == pb or pa in pb.parents or pb in pa.parents
 
 
 def _overlaps_inside(inner: str, outer: str) -> bool:
-    pi, po = Path(_normal(inner)), Path(_normal(outer))
+    pi, po = Path(normal_path(inner)), Path(normal_path(outer))
     return pi == po or po in pi.parents

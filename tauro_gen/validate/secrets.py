@@ -328,7 +328,7 @@ def check_env_placement(ctx: Context) -> None:
     for section in WALKED_SECTIONS:
         for name, entry in ctx.raw.sections[section].items():
             walk(entry, (section, name), ())
-    settings = ctx.raw.global_settings if isinstance(ctx.raw.global_settings, dict) else {}
+    settings = ctx.settings
     if "checkpoint_root" in settings:
         walk(
             settings["checkpoint_root"],

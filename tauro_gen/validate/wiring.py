@@ -5,7 +5,6 @@ names used twice (TG407, TG408, TG412) and cycles (TG405) are reported here."""
 
 from __future__ import annotations
 
-import posixpath
 from dataclasses import dataclass
 
 from ..diagnostics import did_you_mean
@@ -13,10 +12,7 @@ from ..model import NodeSpec, NodeWiring, PipelineSpec, ResolvedPipeline
 from .code import check_arity
 from .context import Context
 from .entries import Entries
-
-
-def same_folder(a: str, b: str) -> bool:
-    return posixpath.normpath(a) == posixpath.normpath(b)
+from .paths import normal_path
 
 
 @dataclass(frozen=True)
@@ -115,7 +111,7 @@ class PipelineWiring:
                     written is not None
                     and written.format == spec.format
                     and written.path
-                    and same_folder(written.path, spec.path)
+                    and normal_path(written.path) == normal_path(spec.path)
                 ):
                     return dep
         return ref
