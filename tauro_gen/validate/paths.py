@@ -5,6 +5,7 @@ folders a query writes that something reads (TG502, TG514, TG518)."""
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -155,6 +156,27 @@ def check_query_names(
                     "give each its own query_name",
                 )
             query_names.setdefault(query, out)
+            if spec.format == "memory" and not MEMORY_TABLE_NAME.fullmatch(query):
+                written = ("query_name",) if spec.query_name else ()
+                if spec.tauro_node and "queryName" in ctx.raw.sections["outputs"][out].get(
+                    "options", {}
+                ):
+                    written = ("options", "queryName")
+                ctx.report.error(
+                    "TG520",
+                    ctx.at("outputs", out, *written, value=bool(written)),
+                    f"{ctx.label('output', out)}: the memory sink's query name '{query}' names its "
+                    "in-memory table, and Spark refuses it as a table name when the query "
+                    "starts",
+                    "use letters, digits and _, starting with a letter or _: query_name: "
+                    + (re.sub(r"\W", "_", query, flags=re.ASCII).lstrip("0123456789") or "table"),
+                )
+
+
+# What Spark's createOrReplaceTempView takes as a memory sink's table: one unquoted identifier
+# (measured: `tick-table`, `ticks.out`, `é`, `123`, `1e5` refused; a leading digit followed by
+# a letter is accepted, refused here too, on the safe side).
+MEMORY_TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def normal_path(path: str) -> str:
