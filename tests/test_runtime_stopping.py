@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 
 import pytest
 from harness import REPO, wait_until
@@ -20,6 +21,7 @@ from tauro_gen.runtime.stopping import (
     StopRequest,
     leave_terminal_interrupts_to_python,
     run_until_stopped,
+    stop_between_batches,
 )
 
 pytestmark = pytest.mark.spark
@@ -83,6 +85,79 @@ def test_a_signal_stops_every_query_cleanly(spark, stop_request, lines, signum):
     assert f"{name} received: stopping; a restart resumes from the checkpoints" in lines.messages
     assert lines.messages[-1] == "stopped 2 query(ies) cleanly"
     assert any(m.startswith("first batch 0: ") for m in lines.messages)
+
+
+def test_a_batch_running_at_the_signal_ends_and_commits_before_the_query_stops(
+    spark, stop_request, lines, tmp_path
+):
+    started, ended = [], []
+
+    def slow_batch(batch, batch_id):
+        started.append(batch_id)
+        time.sleep(1.5)
+        ended.append(batch_id)
+
+    query = (
+        spark.readStream.format("rate")
+        .option("rowsPerSecond", 5)
+        .load()
+        .writeStream.queryName("slow")
+        .foreachBatch(slow_batch)
+        .option("checkpointLocation", str(tmp_path / "checkpoint"))
+        .trigger(processingTime="3 seconds")
+        .start()
+    )
+
+    def send_while_a_batch_runs():
+        wait_until(lambda: len(started) > len(ended) and started[-1] >= 1, what="batch 1")
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=send_while_a_batch_runs, daemon=True).start()
+    try:
+        code = run_until_stopped(spark, [query], stop_request)
+    finally:
+        query.stop()
+    assert code == 0
+    assert query.exception() is None
+    assert started == ended  # the batch in flight was not cut short
+    committed = sorted(
+        int(p.name) for p in (tmp_path / "checkpoint" / "commits").iterdir() if p.name.isdigit()
+    )
+    assert committed[-1] == ended[-1]
+    assert lines.messages[-1] == "stopped 1 query(ies) cleanly"
+
+
+class _Query:
+    """A query whose trigger runs for `busy_polls` looks at its status, then idles."""
+
+    def __init__(self, name: str, busy_polls: int) -> None:
+        self.name, self.busy_polls, self.isActive, self.polls = name, busy_polls, True, 0
+
+    @property
+    def status(self) -> dict:
+        self.polls += 1
+        return {"isTriggerActive": self.polls <= self.busy_polls}
+
+    def stop(self) -> None:
+        assert self.isActive, "stopped twice"
+        self.isActive = False
+
+
+def test_each_query_is_stopped_once_its_trigger_is_idle(lines):
+    busy, idle = _Query("busy", busy_polls=5), _Query("idle", busy_polls=0)
+    stop_between_batches([busy, idle])
+    assert (busy.polls, idle.polls) == (6, 1)
+    assert not busy.isActive and not idle.isActive
+    assert lines.text == ""
+
+
+def test_a_batch_that_outlasts_the_patience_is_stopped_in_flight_and_said(lines):
+    stuck = _Query("stuck", busy_polls=10**9)
+    stop_between_batches([stuck], patience_s=0.05)
+    assert not stuck.isActive
+    assert lines.messages == [
+        "query stuck: its batch still runs after 0.05 s; stopped in it (a restart runs it again)"
+    ]
 
 
 def test_a_failing_query_returns_1_names_it_and_stops_the_others(spark, stop_request, lines):

@@ -18,6 +18,7 @@ import argparse
 import logging
 import os
 import signal
+import time
 
 from pyspark.errors import PySparkAttributeError, StreamingQueryException
 from pyspark.sql import DataFrame, SparkSession
@@ -225,12 +226,42 @@ def run_until_stopped(
             log.info("query %s finished", query.name)
     if pending:  # still running when a stop was requested
         quiet_spark_warnings_while_stopping(spark)
-    for query in pending:
-        query.stop()
+        stop_between_batches(pending)
     report_progress(queries, reported)
     if pending:
         log.info("stopped %d query(ies) cleanly", len(pending))
     return 0
+
+
+BATCH_END_PATIENCE_S = 30.0
+
+
+def stop_between_batches(
+    queries: list[StreamingQuery], patience_s: float = BATCH_END_PATIENCE_S
+) -> None:
+    """Stop each query when no trigger of it runs: the batch in progress ends and
+    commits first, instead of being interrupted mid-write (its tasks killed, each sink
+    aborting its write with ERROR lines and stack traces). A batch still running after
+    `patience_s` is stopped in flight, as `query.stop()` alone would: nothing is lost,
+    a restart runs it again. Spark has no stop-after-this-batch call; a query whose
+    next trigger starts at once (it falls behind) may show no gap before then."""
+    deadline = time.monotonic() + patience_s
+    waiting = list(queries)
+    while waiting:
+        for query in list(waiting):
+            overdue = time.monotonic() >= deadline
+            if overdue or not query.isActive or not query.status["isTriggerActive"]:
+                if overdue and query.isActive:
+                    log.info(
+                        "query %s: its batch still runs after %g s; stopped in it "
+                        "(a restart runs it again)",
+                        query.name,
+                        patience_s,
+                    )
+                query.stop()
+                waiting.remove(query)
+        if waiting:
+            time.sleep(0.01)
 
 
 def quiet_spark_warnings_while_stopping(spark: SparkSession) -> None:
