@@ -37,6 +37,7 @@ directives, tabs, form feeds, CR line ends, text Python's parser rejects — goe
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,10 +60,16 @@ def format_source(text: str) -> str:
     return format_job([Part(text)])
 
 
-def format_job(rendered: str | Sequence[Part | tuple[str, bool]]) -> str:
-    """black.format_str(the whole text, mode=MODE), from cached chunks where possible."""
+def format_job(
+    rendered: str | Sequence[Part | tuple[str, bool]], tree: ast.Module | None = None
+) -> str:
+    """black.format_str(the whole text, mode=MODE), from cached chunks where possible.
+
+    `tree`: the whole text's parse tree, when the caller has one (build's safety net parses
+    every job): its top-level statements are where the text is cut, instead of parsing
+    each part again."""
     parts = [Part(rendered)] if isinstance(rendered, str) else [Part(*p) for p in rendered]
-    return _FORMATTER.format(parts)
+    return _FORMATTER.format(parts, tree)
 
 
 class _Fallback(Exception):
@@ -95,9 +102,10 @@ class _Statement:
 _DEF_LINE = re.compile(r"(?:@|def\s|class\s|async\s+def\s)")
 
 
-def _chunks(parts: list[Part]) -> list[_Chunk]:
+def _chunks(parts: list[Part], tree: ast.Module | None = None) -> list[_Chunk]:
     lines: list[str] = []
     statements: list[_Statement] = []
+    in_tree = _statements_by_part(tree, parts) if tree is not None else None
     for index, part in enumerate(parts):
         if not part.text:
             continue
@@ -110,6 +118,8 @@ def _chunks(parts: list[Part]) -> list[_Chunk]:
         lines.extend(part_lines)
         if part.formatted:
             found = [_formatted_statement(part_lines, offset, index)]
+        elif in_tree is not None:
+            found = in_tree.get(index, [])
         else:
             found = _parsed_statements(part.text, offset, index, not statements)
         if not found:
@@ -153,25 +163,47 @@ def _parsed_statements(text: str, offset: int, part: int, at_start: bool) -> lis
         tree = ast.parse(text)
     except (SyntaxError, ValueError):  # black reports it
         raise _Fallback("not Python the parser accepts") from None
-    statements = []
+    return [
+        _statement(node, offset, part, at_start and position == 0)
+        for position, node in enumerate(tree.body)
+    ]
+
+
+def _statements_by_part(tree: ast.Module, parts: list[Part]) -> dict[int, list[_Statement]]:
+    """The whole text's top-level statements, by the part each lies in (line numbers of the
+    whole text). A statement that starts in one part and ends in another is outside what
+    chunks reproduce, as that part would not parse alone."""
+    ends: list[int] = []  # the line after each part, 0-based
+    for part in parts:
+        ends.append((ends[-1] if ends else 0) + part.text.count("\n"))
+    found: dict[int, list[_Statement]] = {}
     for position, node in enumerate(tree.body):
-        decorators = getattr(node, "decorator_list", None)
-        start = (decorators[0].lineno if decorators else node.lineno) - 1
-        statements.append(
-            _Statement(
-                start=offset + start,
-                end=offset + node.end_lineno,
-                is_def=isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)),
-                is_import=isinstance(node, (ast.Import, ast.ImportFrom)),
-                is_docstring=at_start
-                and position == 0
-                and isinstance(node, ast.Expr)
-                and isinstance(node.value, ast.Constant)
-                and isinstance(node.value.value, str),
-                part=part,
-            )
-        )
-    return statements
+        first = _first_line(node) - 1
+        index = bisect.bisect_right(ends, first)
+        if index == len(parts) or node.end_lineno > ends[index] + (index == len(parts) - 1):
+            raise _Fallback("a statement across two parts")
+        if not parts[index].formatted:
+            found.setdefault(index, []).append(_statement(node, 0, index, position == 0))
+    return found
+
+
+def _first_line(node: ast.stmt) -> int:
+    decorators = getattr(node, "decorator_list", None)
+    return decorators[0].lineno if decorators else node.lineno
+
+
+def _statement(node: ast.stmt, offset: int, part: int, may_be_docstring: bool) -> _Statement:
+    return _Statement(
+        start=offset + _first_line(node) - 1,
+        end=offset + node.end_lineno,
+        is_def=isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)),
+        is_import=isinstance(node, (ast.Import, ast.ImportFrom)),
+        is_docstring=may_be_docstring
+        and isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str),
+        part=part,
+    )
 
 
 def _formatted_statement(lines: list[str], offset: int, part: int) -> _Statement:
@@ -259,7 +291,9 @@ class _ChunkFormatter:
 
     A chunk's output depends on its text and on the narrowing black applies to the whole
     file (0: Python 3.7+, 1: 3.9+, 2: 3.14+), which is the greatest of its chunks' own.
-    The chunks a job still needs are formatted in one call to black ("a batch").
+    The chunks a job still needs are formatted in at most two calls to black ("batches"):
+    those black likely leaves as they are and the others (`_by_stability`), since black
+    formats its whole input again when its first pass changed anything.
     """
 
     MAX_ENTRIES = 50_000
@@ -270,14 +304,14 @@ class _ChunkFormatter:
         self.calls = 0  # calls to black.format_str for chunks (benchmark, tests)
         self.whole_files = 0  # texts black formatted whole (see the module docstring)
 
-    def format(self, parts: list[Part]) -> str:
+    def format(self, parts: list[Part], tree: ast.Module | None = None) -> str:
         whole = "".join(part.text for part in parts)
         if len(self._outputs) >= self.MAX_ENTRIES:  # between jobs: a job's entries stay
             self._outputs.clear()
         try:
             if _unsupported(whole):
                 raise _Fallback("outside what chunks reproduce")
-            chunks = _chunks(parts)
+            chunks = _chunks(parts, tree)
             level = self._level(chunks)
         except _Fallback:
             self.whole_files += 1
@@ -299,7 +333,7 @@ class _ChunkFormatter:
             ]
             if not missing:
                 return level
-            found = self._batch(missing, level)
+            found = max(self._batch(group, level) for group in _by_stability(missing) if group)
             if found > level and len(missing) > 1 and level == 0:
                 # Which chunk narrows the file? Each one's own narrowing, once.
                 for chunk in missing:
@@ -345,6 +379,56 @@ class _ChunkFormatter:
             if found == 0 or len(order) == 1 and level == 0:
                 self._narrowing[_ident(chunk)] = found
         return found
+
+
+def _by_stability(chunks: list[_Chunk]) -> tuple[list[_Chunk], list[_Chunk]]:
+    """The chunks black will likely leave as they are, and the others, for separate calls.
+
+    Only a matter of speed: `black.format_str` formats its input a second time whenever
+    the first pass changed anything, so one changed chunk doubles the cost of its whole
+    batch. The text render writes is black's layout except where black's choice depends on
+    line lengths; a code line longer than black's limit is the usual sign (comment and
+    docstring lines black never wraps), and a bracket opened at the end of a line that
+    would fit on one line with what is inside it (render lays out every call chain one
+    call per line, black joins a chain that fits). A wrong guess costs time, never
+    bytes."""
+    stable: list[_Chunk] = []
+    unstable: list[_Chunk] = []
+    for chunk in chunks:
+        (unstable if _may_be_rewritten(chunk.text) else stable).append(chunk)
+    return stable, unstable
+
+
+def _may_be_rewritten(text: str) -> bool:
+    lines = text.split("\n")
+    in_docstring = False
+    for number, line in enumerate(lines):
+        prose = in_docstring or line.lstrip().startswith(("#", '"""'))
+        if line.count('"""') % 2 == 1:
+            in_docstring = not in_docstring
+        if prose:
+            continue
+        if len(line) > MODE.line_length or line.endswith("(") and _fits_joined(lines, number):
+            return True
+    return False
+
+
+def _fits_joined(lines: list[str], opening: int) -> bool:
+    """Whether the bracket opened at the end of `lines[opening]`, with what is inside it
+    and its closing line, would fit on one line (without the brackets when they only
+    group, as black drops them after `return` or `=`)."""
+    indent = len(lines[opening]) - len(lines[opening].lstrip())
+    closing = " " * indent + ")"
+    grouping = lines[opening].endswith(" (") or lines[opening].strip() == "("
+    length = len(lines[opening]) + len(closing) - indent - 2 * grouping
+    for number, line in enumerate(lines[opening + 1 :]):
+        if line.startswith(closing):
+            return length <= MODE.line_length
+        # A space between joined lines, except after the bracket and before a `.`.
+        length += len(line.strip()) + (number > 0 and not line.lstrip().startswith("."))
+        if length > MODE.line_length:
+            return False
+    return False
 
 
 def _ident(chunk: _Chunk) -> tuple[str, bool]:

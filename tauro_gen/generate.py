@@ -9,10 +9,13 @@ manifest already in build/ says the job was made from the same plan by the same 
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import importlib.metadata
 import multiprocessing
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -62,18 +65,34 @@ def generate(
     tasks = [(name, job_path(name, project.env, out_dir), reuse_from) for name in pipelines]
     generator_fingerprint()  # computed before forking: the workers inherit it
     workers = _cores() if len(tasks) >= PARALLEL_FROM else 1
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return _refuse_unsafe([_generate_one(project, *task) for task in tasks])
-    global _FORKED_PROJECT
-    _FORKED_PROJECT = project  # inherited by the forked workers, never pickled
+    with _fewer_garbage_collections():
+        if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+            return _refuse_unsafe([_generate_one(project, *task) for task in tasks])
+        global _FORKED_PROJECT
+        _FORKED_PROJECT = project  # inherited by the forked workers, never pickled
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                # Neighbouring pipelines tend to share code: contiguous slices keep each
+                # worker's formatter cache warm.
+                chunk = max(1, len(tasks) // (workers * 4))
+                return _refuse_unsafe(pool.starmap(_generate_forked, tasks, chunksize=chunk))
+        finally:
+            _FORKED_PROJECT = None
+
+
+@contextmanager
+def _fewer_garbage_collections() -> Iterator[None]:
+    """Python's cyclic garbage collector, run less often while jobs are generated (and in
+    the workers forked meanwhile): parsing and formatting allocate millions of short-lived
+    objects, and with the default threshold (a collection every 700 allocations) the
+    collector took an eighth of a cold `build --all` (bench c). Memory stays flat (measured:
+    peak RSS 66 → 68 MB for 500 jobs in one process); mypy raises the threshold likewise."""
+    threshold = gc.get_threshold()
+    gc.set_threshold(10_000, *threshold[1:])
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            # Neighbouring pipelines tend to share code: contiguous slices keep each worker's
-            # formatter cache warm.
-            chunk = max(1, len(tasks) // (workers * 4))
-            return _refuse_unsafe(pool.starmap(_generate_forked, tasks, chunksize=chunk))
+        yield
     finally:
-        _FORKED_PROJECT = None
+        gc.set_threshold(*threshold)
 
 
 def _refuse_unsafe(jobs: list[GeneratedJob]) -> list[GeneratedJob]:
@@ -120,10 +139,10 @@ def _generate_one(
             for section in plan.code
             for line, block in zip(section.lines, section.texts)
         ]
-        problems = tuple(check_job(text, path, map_copied(text, copied)))
-        if problems:
-            return GeneratedJob(name, path, plan, "", "", problems=problems)
-        source = format_job(pieces)
+        checked = check_job(text, path, map_copied(text, copied))
+        if checked.problems:
+            return GeneratedJob(name, path, plan, "", "", problems=checked.problems)
+        source = format_job(pieces, checked.tree)
     manifest = to_json(manifest_of(plan, source, fingerprint))
     return GeneratedJob(name, path, plan, source, manifest, reused)
 

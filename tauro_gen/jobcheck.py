@@ -10,6 +10,7 @@ of theirs it comes from (TG312).
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 
 from pyflakes import checker, messages
 
@@ -39,19 +40,30 @@ class JobRefused(Exception):
         return "; ".join(d.render() for d in self.diagnostics)
 
 
-def check_job(text: str, path: str, source_map: SourceMap) -> list[Diagnostic]:
+@dataclass(frozen=True)
+class CheckedJob:
+    """What `check_job` found, and the job's parse tree (None when it does not compile),
+    which the formatter reuses."""
+
+    problems: tuple[Diagnostic, ...]
+    tree: ast.Module | None
+
+
+def check_job(text: str, path: str, source_map: SourceMap) -> CheckedJob:
     """What stops the job at `path` (its text as rendered) from starting, located in the
     user's code where the map knows the line, else in the job."""
     found: list[Diagnostic] = []
     errors: list[tuple[int, int, str]] = []
     flakes: list = []
+    tree: ast.Module | None = None
     try:
-        # Parsed once for both the compiler and pyflakes' checker (`api.check` would parse
-        # again). The compiler refuses more than the parser does, e.g. a module-level
-        # nonlocal.
+        # Parsed once for the compiler, pyflakes' checker (`api.check` would parse again)
+        # and the formatter. The compiler refuses more than the parser does, e.g. a
+        # module-level nonlocal.
         tree = ast.parse(text, path)
         compile(tree, path, "exec", dont_inherit=True)
     except SyntaxError as exc:
+        tree = None
         errors.append((exc.lineno or 0, exc.offset or 0, exc.msg))
     else:
         flakes = sorted(checker.Checker(tree, filename=path).messages, key=lambda m: m.lineno)
@@ -71,7 +83,7 @@ def check_job(text: str, path: str, source_map: SourceMap) -> list[Diagnostic]:
             first = first or f"line {other} of {path}"
             message = f"'{name}' defined again, replacing the unused '{name}' of {first}"
         found.append(_diagnostic(source_map, path, flake.lineno, flake.col + 1, message, other))
-    return found
+    return CheckedJob(tuple(found), tree)
 
 
 def _diagnostic(

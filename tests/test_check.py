@@ -105,7 +105,7 @@ def test_check_and_build_do_not_format_a_job_nothing_changed(tutorial, monkeypat
     and whose file is the one that manifest describes, is read back, not formatted."""
     build(tutorial)
 
-    def no_black(rendered):
+    def no_black(rendered, tree=None):
         raise AssertionError("formatted a job nothing changed")
 
     monkeypatch.setattr(fmt, "format_job", no_black)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import gc
 import subprocess
 import sys
 from pathlib import Path
@@ -48,12 +49,31 @@ def test_forked_workers_give_the_bytes_of_one_process(big_project, monkeypatch):
     assert all(format_source(j.source) == j.source for j in forked[:3])
 
 
+def test_the_garbage_collector_runs_less_often_while_jobs_are_generated(big_project):
+    _, project = big_project
+    before = gc.get_threshold()
+    seen = []
+    real = generate_mod._generate_one
+
+    def recording(*args, **kwargs):
+        seen.append(gc.get_threshold())
+        return real(*args, **kwargs)
+
+    generate_mod._generate_one = recording
+    try:
+        generate_mod.generate(project, sorted(project.pipelines)[:2])
+    finally:
+        generate_mod._generate_one = real
+    assert seen == [(10_000, *before[1:])] * 2
+    assert gc.get_threshold() == before
+
+
 def written(root: Path, jobs) -> None:
     write_files({**{root / j.path: j.source for j in jobs}, **manifest_files(jobs, root)})
 
 
 def no_black(monkeypatch) -> None:
-    def fail(rendered):
+    def fail(rendered, tree=None):
         raise AssertionError("formatted a job that could be reused")
 
     monkeypatch.setattr(fmt, "format_job", fail)

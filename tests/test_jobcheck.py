@@ -55,7 +55,7 @@ def test_an_undefined_name_in_node_code_refuses_the_job(tmp_path):
 def test_a_redefinition_the_copy_makes_is_refused_in_the_users_code():
     text = "def helper():\n    return 1\n\n\ndef helper():\n    return 2\n"
     copied = [("src/a.py", 7, "def helper():\n    return 1")]
-    (problem,) = check_job(text, "build/x.py", map_copied(text, copied))
+    (problem,) = check_job(text, "build/x.py", map_copied(text, copied)).problems
     assert problem.location == Location("src/a.py", 7, 1)  # the job's own is the second
     assert "'helper' defined again, replacing the unused 'helper' of src/a.py:7" in problem.message
 
@@ -63,7 +63,7 @@ def test_a_redefinition_the_copy_makes_is_refused_in_the_users_code():
 def test_a_redefinition_within_one_users_file_is_that_modules_own():
     text = "def helper():\n    return 1\n\n\ndef helper():\n    return 2\n"
     copied = [("src/a.py", 1, "def helper():\n    return 1"), ("src/a.py", 5, "def helper():")]
-    assert check_job(text, "build/x.py", map_copied(text, copied)) == []
+    assert check_job(text, "build/x.py", map_copied(text, copied)).problems == ()
 
 
 def test_a_job_that_starts_passes(tmp_path):
@@ -83,14 +83,14 @@ def test_a_job_that_starts_passes(tmp_path):
 
 def test_tauro_gens_own_code_is_reported_in_the_job():
     text = "def main():\n    return missing\n"
-    (problem,) = check_job(text, "build/x.py", map_copied(text, []))
+    (problem,) = check_job(text, "build/x.py", map_copied(text, [])).problems
     assert problem.location == Location("build/x.py", 2, 12)
     assert "report" in problem.hint
 
 
 def test_what_only_the_compiler_refuses_is_found():
     text = "def f():\n    nonlocal x\n"
-    (problem,) = check_job(text, "build/x.py", map_copied(text, []))
+    (problem,) = check_job(text, "build/x.py", map_copied(text, [])).problems
     assert problem.code == "TG312" and problem.location.line == 2
 
 
