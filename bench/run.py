@@ -633,7 +633,7 @@ def bench_c(runs: int, pipelines: int) -> str:
         "seconds of this process, so other work on the machine does not count):\n",
         table(["stage", "CPU s", "wall s"], [[k, c, w] for k, (c, w) in stages.items()]),
     ]
-    ours = stages["format (tauro_gen.format.format_job)"][0]
+    ours = stages[FORMAT_STAGE][0]
     black_cpu = next(c for k, (c, _) in stages.items() if k.startswith("black.format_str"))
     out.append(
         f"\nFormatting CPU, format_job / black.format_str on each whole file: "
@@ -642,21 +642,34 @@ def bench_c(runs: int, pipelines: int) -> str:
     return "\n".join(out)
 
 
+FORMAT_STAGE = "format (tauro_gen.format.format_job, given the safety net's parse trees)"
+
+
 def stage_times(root: Path) -> dict[str, tuple[float, float]]:
     import black
 
     from tauro_gen import format as fmt
-    from tauro_gen.generate import generator_fingerprint, load_and_validate
+    from tauro_gen.generate import (
+        _fewer_garbage_collections,
+        generator_fingerprint,
+        load_and_validate,
+    )
+    from tauro_gen.jobcheck import check_job
     from tauro_gen.manifest import manifest_of, to_json
     from tauro_gen.plan import job_path, plan_job
     from tauro_gen.render import render_job
+    from tauro_gen.sourcemap import map_copied
+
+    def copied_blocks(plan):
+        return [(c.source, line, block) for c in plan.code for line, block in zip(c.lines, c.texts)]
 
     formatter = fmt._ChunkFormatter()  # cold caches, as in a fresh process
     times: dict[str, tuple[float, float]] = {}
 
     def stage(name: str, fn):
         c, w = time.process_time(), time.perf_counter()
-        value = fn()
+        with _fewer_garbage_collections():  # as `generate` runs the stages
+            value = fn()
         times[name] = (time.process_time() - c, time.perf_counter() - w)
         return value
 
@@ -664,9 +677,20 @@ def stage_times(root: Path) -> dict[str, tuple[float, float]]:
     names = sorted(project.pipelines)
     plans = stage("plan", lambda: [plan_job(project, n, job_path(n, "base")) for n in names])
     sources = stage("render", lambda: [render_job(p) for p in plans])
+    texts = ["".join(p.text for p in s) for s in sources]
+    checked = stage(
+        "safety net (tauro_gen.jobcheck.check_job: parse, compile, pyflakes)",
+        lambda: [
+            check_job(text, p.script_path, map_copied(text, copied_blocks(p)))
+            for p, text in zip(plans, texts, strict=True)
+        ],
+    )
     formatted = stage(
-        "format (tauro_gen.format.format_job)",
-        lambda: [formatter.format([fmt.Part(*p) for p in s]) for s in sources],
+        FORMAT_STAGE,
+        lambda: [
+            formatter.format([fmt.Part(*p) for p in s], c.tree)
+            for s, c in zip(sources, checked, strict=True)
+        ],
     )
     fingerprint = generator_fingerprint()
     stage(
