@@ -658,10 +658,7 @@ def stage_times(root: Path) -> dict[str, tuple[float, float]]:
     from tauro_gen.manifest import manifest_of, to_json
     from tauro_gen.plan import job_path, plan_job
     from tauro_gen.render import render_job
-    from tauro_gen.sourcemap import map_copied
-
-    def copied_blocks(plan):
-        return [(c.source, line, block) for c in plan.code for line, block in zip(c.lines, c.texts)]
+    from tauro_gen.sourcemap import map_sections
 
     formatter = fmt._ChunkFormatter()  # cold caches, as in a fresh process
     times: dict[str, tuple[float, float]] = {}
@@ -681,7 +678,7 @@ def stage_times(root: Path) -> dict[str, tuple[float, float]]:
     checked = stage(
         "safety net (tauro_gen.jobcheck.check_job: parse, compile, pyflakes)",
         lambda: [
-            check_job(text, p.script_path, map_copied(text, copied_blocks(p)))
+            check_job(text, p.script_path, map_sections(text, p.code))
             for p, text in zip(plans, texts, strict=True)
         ],
     )
@@ -1053,6 +1050,67 @@ def bench_e() -> str:
     )
 
 
+# -- h) dry-run -------------------------------------------------------------------------------
+
+SESSION_ONLY = (
+    "from pyspark.sql import SparkSession; "
+    "SparkSession.builder.master('local[1]').getOrCreate().stop()"
+)
+
+
+def bench_h(runs: int, pipelines: int) -> str:
+    """`tauro-gen dry-run --all` as a user runs it, against a local Spark session that only
+    starts and stops (the same JVM start-up, measured in the same rounds)."""
+    print("h) tauro-gen dry-run", flush=True)
+    sys.path.insert(0, str(BENCH))
+    from make_project import write_project
+
+    projects = {"tutorial (repository root)": REPO}
+    projects.update(
+        (f"tests/projects/{p.name}", p)
+        for p in sorted((REPO / "tests" / "projects").iterdir())
+        if (p / "config").is_dir()
+    )
+    projects[f"{pipelines} generated pipelines"] = write_project(
+        WORK / f"dry-{pipelines}", pipelines
+    )
+    cli = str(VENV_BIN / "tauro-gen")
+    times: dict[str, list[float]] = {}
+    outcome: dict[str, str] = {}
+
+    def timed(name: str, command: list[str]) -> subprocess.CompletedProcess:
+        started = time.monotonic()
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        times.setdefault(name, []).append(time.monotonic() - started)
+        return result
+
+    for _ in range(runs):
+        timed(
+            "Spark session start + stop (baseline)", [str(VENV_BIN / "python"), "-c", SESSION_ONLY]
+        )
+        for name, root in projects.items():
+            result = timed(name, [cli, "dry-run", "--all", "--project", str(root)])
+            if result.returncode != 0:
+                raise RuntimeError(f"dry-run {name}: exit {result.returncode}\n{result.stderr}")
+            outcome[name] = result.stderr.strip().splitlines()[-1].removeprefix("dry-run: ")
+            print(f"    {name:<40} {times[name][-1]:6.2f} s ({outcome[name]})", flush=True)
+    baseline = median(times["Spark session start + stop (baseline)"])
+    rows = [
+        [name, len(v), median(v), f"{median(v) / baseline:.2f}", outcome.get(name, "")]
+        for name, v in times.items()
+    ]
+    return "\n".join(
+        [
+            "## h) dry-run: Spark's analysis of every pipeline\n",
+            "`tauro-gen dry-run --all` as a subprocess (Python and JVM start-up included) on "
+            "the repository's tutorial, each example project and a generated project; the "
+            "baseline is a Python process that starts a local Spark session and stops it, "
+            "measured in the same rounds.\n",
+            table(["project", "runs", "median s", "× session start", "result"], rows),
+        ]
+    )
+
+
 # -- main -------------------------------------------------------------------------------------
 
 
@@ -1060,7 +1118,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=None, help="rounds per comparison (3)")
     parser.add_argument("--quick", action="store_true", help="1 round, small data")
-    parser.add_argument("--only", default="a,b,c,d,e,f", help="sections, e.g. a,c")
+    parser.add_argument("--only", default="a,b,c,d,e,f,h", help="sections, e.g. a,c")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
         "--merge",
@@ -1087,6 +1145,8 @@ def main() -> int:
         sections["e"] = bench_e()
     if "f" in only:
         sections["f"] = bench_f(runs)
+    if "h" in only:
+        sections["h"] = bench_h(runs, 10 if args.quick else 50)
     info["load average at end"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
     info["duration"] = f"{(time.monotonic() - started) / 60:.0f} min"
     info["command"] = "bench/run.py " + " ".join(sys.argv[1:])

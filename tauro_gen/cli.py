@@ -310,6 +310,58 @@ def check(
     typer.echo(f"ok: {result.expected} file(s) in {out}/ match the project (env '{env}')")
 
 
+@app.command(name="dry-run")
+def dry_run_(
+    pipeline: list[str] | None = typer.Option(
+        None, "--pipeline", help="Pipeline to analyze (repeatable)."
+    ),
+    all_: bool = typer.Option(False, "--all", help="Analyze every pipeline."),
+    env: str = EnvOpt,
+    project: Path = ProjectOpt,
+    format_: str = typer.Option("text", "--format", help="text, or json for tools."),
+) -> None:
+    """Analyze each pipeline's job with Spark on empty inputs, before deploying it.
+
+    Runs the job `build` would write (in memory) on a local Spark session: its readers on
+    empty DataFrames of the schemas the job reads with, its node functions as the job calls
+    them, and each streaming query started once on empty input against a no-op sink. What
+    Spark would reject when the job starts is reported located in the node code or the
+    config; every output's analyzed schema is printed. No data is read, nothing is written
+    outside a temporary folder, no broker, database or table is contacted.
+    Exit 0 when Spark accepts every pipeline, 2 otherwise.
+    """
+    from . import dryrun as dryrun_mod
+
+    if format_ not in ("text", "json"):
+        typer.echo(f"error: --format must be text or json, got '{format_}'", err=True)
+        raise ConfigProblem()
+    model, report = _load(project, env)
+    if model is None:
+        _print_report(report)
+        raise ConfigProblem()
+    names = _select(model, pipeline, all_)
+    try:
+        result = dryrun_mod.dry_run(model, names)
+    except dryrun_mod.SparkUnavailable as unavailable:
+        _fail(str(unavailable))
+    result.report.items[:0] = report.items  # validation's warnings first
+    if format_ == "json":
+        typer.echo(result.to_json())
+    else:
+        _print_report(result.report)
+        for output in result.outputs:
+            kind = "stream" if output.streaming else "batch"
+            typer.echo(f"{output.pipeline}.{output.output} ({kind}): {output.schema}")
+        skipped = f", {len(result.skipped)} skipped" if result.skipped else ""
+        typer.echo(
+            f"dry-run: {len(result.checked)} of {len(names)} pipeline(s) accepted by Spark"
+            f"{skipped}",
+            err=True,
+        )
+    if result.report.has_errors:
+        raise ConfigProblem()
+
+
 @app.command(name="diff")
 def diff_(
     old: Path | None = typer.Argument(

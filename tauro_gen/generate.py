@@ -129,17 +129,12 @@ def _generate_one(
         from .format import format_job
         from .jobcheck import check_job
         from .render import render_job
-        from .sourcemap import map_copied
+        from .sourcemap import map_sections
 
         pieces = render_job(plan)
         # The safety net, on the text as rendered: every copied block is in it verbatim.
         text = "".join(piece.text for piece in pieces)
-        copied = [
-            (section.source, line, block)
-            for section in plan.code
-            for line, block in zip(section.lines, section.texts)
-        ]
-        checked = check_job(text, path, map_copied(text, copied))
+        checked = check_job(text, path, map_sections(text, plan.code))
         if checked.problems:
             return GeneratedJob(name, path, plan, "", "", problems=checked.problems)
         source = format_job(pieces, checked.tree)

@@ -9,7 +9,9 @@ number of a generated job (a Spark error's call site).
 
 from __future__ import annotations
 
+import ast
 import bisect
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -53,3 +55,59 @@ def map_copied(job: str, copied: Iterable[tuple[str, int, str]]) -> SourceMap:
         spans.append(Span(start, start + text.count("\n"), file, line))
         cursor = found + len(text)
     return SourceMap(tuple(spans))
+
+
+def map_sections(job: str, sections: Iterable) -> SourceMap:
+    """The map of `job` as rendered from a plan's copied code (`plan.code`: sections with
+    each block's text and first line in its file)."""
+    return map_copied(
+        job,
+        [(s.source, line, block) for s in sections for line, block in zip(s.lines, s.texts)],
+    )
+
+
+@dataclass(frozen=True)
+class FormattedMap:
+    """Where the code of a formatted job comes from: black keeps every statement and
+    expression of the rendered text (it checks that the syntax tree is unchanged) but moves
+    them across lines, so the two trees are walked side by side."""
+
+    by_position: dict[tuple[int, int], Location]  # (line, 0-based column) of the job
+    by_line: dict[int, Location]
+
+    def origin(self, line: int, column: int | None = None) -> Location | None:
+        if column is not None and (line, column) in self.by_position:
+            return self.by_position[line, column]
+        return self.by_line.get(line)
+
+
+def carry_over(source_map: SourceMap, rendered: str, formatted: str) -> FormattedMap:
+    """The map of `formatted` (black's output of `rendered`, whose map is `source_map`)."""
+    by_position: dict[tuple[int, int], Location] = {}
+    by_line: dict[int, Location] = {}
+    # A line where no node starts (`.count()` ending a call chain, where Python's traceback
+    # points) maps through the smallest node that spans it.
+    spanning: dict[int, tuple[int, Location]] = {}
+    for ours, theirs in zip(ast.walk(ast.parse(formatted)), ast.walk(ast.parse(rendered))):
+        if type(ours) is not type(theirs):
+            raise ValueError("the formatted job is not the rendered one")
+        line = getattr(ours, "lineno", None)
+        if line is None:
+            continue
+        where = source_map.origin(theirs.lineno, theirs.col_offset + 1)
+        if where is None:
+            continue
+        by_position.setdefault((line, ours.col_offset), where)
+        by_line.setdefault(line, where)
+        lines = ours.end_lineno - line
+        same_layout = lines == theirs.end_lineno - theirs.lineno
+        for offset in range(1, lines + 1):
+            if spanning.get(line + offset, (lines + 1,))[0] > lines:
+                moved = offset if same_layout else 0
+                spanning[line + offset] = (
+                    lines,
+                    dataclasses.replace(where, line=where.line + moved, column=0),
+                )
+    for line, (_, where) in spanning.items():
+        by_line.setdefault(line, where)
+    return FormattedMap(by_position, by_line)

@@ -164,9 +164,11 @@ def test_a_damaged_manifest_in_build_is_stale_not_a_crash(tutorial):
 def test_pre_commit_hook_definition():
     hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
     by_id = {hook["id"]: hook for hook in hooks}
-    assert set(by_id) == {"tauro-gen-check", "tauro-gen-check-system"}
+    assert set(by_id) == {"tauro-gen-check", "tauro-gen-check-system", "tauro-gen-dry-run"}
+    assert by_id["tauro-gen-dry-run"]["entry"] == "tauro-gen dry-run --all"
+    assert by_id["tauro-gen-dry-run"]["stages"] == ["pre-push"]  # it starts a JVM
     for hook in hooks:
-        assert hook["entry"] == "tauro-gen check"
+        assert hook["entry"] in ("tauro-gen check", "tauro-gen dry-run --all")
         assert hook["pass_filenames"] is False
         assert hook["language"] in ("python", "system")
         assert "config/" in hook["files"] and "src/" in hook["files"]

@@ -1,0 +1,2 @@
+def clean(df):
+    return df.where(df.amout > 0)

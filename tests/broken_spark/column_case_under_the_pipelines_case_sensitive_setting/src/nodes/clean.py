@@ -1,0 +1,2 @@
+def clean(df):
+    return df.filter(df["Amount"] > 0)

@@ -1,0 +1,3 @@
+def clean(df):
+    totals = df.groupBy("costumer").sum("amount")
+    return totals

@@ -1,0 +1,2 @@
+def clean(df):
+    return df.filterr(df["amount"] > 0)

@@ -1,0 +1,2 @@
+def clean(df):
+    df.filter(df["amount"] > 0)

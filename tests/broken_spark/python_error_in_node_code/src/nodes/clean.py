@@ -1,0 +1,2 @@
+def clean(df, minimum="ten"):
+    return df.filter(df["amount"] > int(minimum))

@@ -1,0 +1,2 @@
+def clean(df):
+    return df.withWatermark("customer", "1 minute")
