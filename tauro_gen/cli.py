@@ -200,9 +200,7 @@ def validate(
     `--format json` prints the same diagnostics as a JSON list on stdout (docs/diagnostics.md).
     Exit 0 when there is no error (warnings allowed), 2 otherwise.
     """
-    if format_ not in ("text", "json"):
-        typer.echo(f"error: --format must be text or json, got '{format_}'", err=True)
-        raise ConfigProblem()
+    _text_or_json(format_)
     if project.is_dir():
         model, report = load_and_validate(project, env)
     else:
@@ -224,6 +222,12 @@ def validate(
                 + (f", {warnings} warning(s)" if warnings else "")
             )
     if model is None:
+        raise ConfigProblem()
+
+
+def _text_or_json(format_: str) -> None:
+    if format_ not in ("text", "json"):
+        typer.echo(f"error: --format must be text or json, got '{format_}'", err=True)
         raise ConfigProblem()
 
 
@@ -332,9 +336,7 @@ def dry_run_(
     """
     from . import dryrun as dryrun_mod
 
-    if format_ not in ("text", "json"):
-        typer.echo(f"error: --format must be text or json, got '{format_}'", err=True)
-        raise ConfigProblem()
+    _text_or_json(format_)
     model, report = _load(project, env)
     if model is None:
         _print_report(report)

@@ -19,6 +19,8 @@ the job's source map; what fails outside node code points at the config entry in
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 import os
@@ -29,11 +31,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .diagnostics import Location, Report, one_line
 from .model import Project
 from .plan import JobPlan, Sink, Source
+
+if TYPE_CHECKING:
+    from .generate import GeneratedJob
 
 LOG4J = Path(__file__).with_name("dryrun_log4j2.properties")
 QUERY_TIMEOUT_S = 120
@@ -106,7 +111,7 @@ def dry_run(project: Project, pipelines: list[str], spark: Any = None) -> DryRun
         tempfile.TemporaryDirectory(prefix="tauro-dry-") as tmp,
     ):
         for job in jobs:
-            _Pipeline(project, job.plan, job.source, session, Path(tmp) / job.pipeline).run(result)
+            _Pipeline(project, job, session, Path(tmp) / job.pipeline).run(result)
     return result
 
 
@@ -173,13 +178,17 @@ def _local_session(session_class: Any, scratch: str) -> Any:
 class _Pipeline:
     """One pipeline's job, executed on stand-ins and analyzed."""
 
-    def __init__(self, project: Project, plan: JobPlan, source: str, spark: Any, tmp: Path):
+    def __init__(self, project: Project, job: GeneratedJob, spark: Any, tmp: Path):
+        from .manifest import from_json
+
         self.project = project
-        self.plan = plan
-        self.source = source  # the job's text, as `build` writes it
+        self.plan: JobPlan = job.plan
+        self.source = job.source  # the job's text, as `build` writes it
+        # What build, diff and the manifest know of each query, from the node code alone.
+        self.manifest = from_json(job.manifest, job.path)
         self.spark = spark
         self.tmp = tmp  # this pipeline's scratch folder: empty inputs, checkpoints
-        self.name = plan.pipeline
+        self.name = job.plan.pipeline
         self.namespace: dict[str, Any] = {}
 
     def run(self, result: DryRun) -> None:
@@ -425,6 +434,7 @@ class _Pipeline:
                 )
                 return None
             if sink.streaming:
+                self._compare_state(sink, df, report)
                 self._start(sink, df)
         except _Failed as failed:
             report.error(failed.code, failed.location, failed.message, failed.hint)
@@ -444,6 +454,23 @@ class _Pipeline:
             schema.toDDL(),
             tuple((f.name, f.dataType.simpleString(), f.nullable) for f in schema.fields),
         )
+
+    def _compare_state(self, sink: Sink, df: Any, report: Report) -> None:
+        """Spark's analyzed plan against the static summary of node code: which stateful
+        operators feed this query. Both answers are shown when they differ."""
+        query = next(q for q in self.manifest.queries() if q.name == sink.name)
+        static = sorted({op.operator.kind for op in query.stateful_operators})
+        spark = sorted(stateful_operators(analyzed_plan(df)))
+        if static != spark:
+            report.warning(
+                "TG706",
+                self.project.outputs[sink.name].location,
+                f"output '{sink.name}': Spark's analyzed plan has stateful operator(s) "
+                f"{', '.join(spark) or 'none'}; tauro-gen's reading of the node code (what "
+                f"build, diff and the manifest use) found {', '.join(static) or 'none'}",
+                "the checkpoint-safety checks of `tauro-gen diff` and the shuffle sizing "
+                "follow tauro-gen's reading: please report the node code that misleads it",
+            )
 
     def _start(self, sink: Sink, df: Any) -> None:
         checkpoint = self.tmp / "checkpoints" / sink.name
@@ -484,6 +511,60 @@ ANALYSIS_SETTINGS = frozenset(
 
 def _changes_analysis(key: str) -> bool:
     return key in ANALYSIS_SETTINGS or key.startswith("spark.sql.legacy.")
+
+
+def analyzed_plan(df: Any) -> str:
+    """Spark's analyzed logical plan of `df`, as `explain` prints it (public API)."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        df.explain(extended=True)
+    text = printed.getvalue()
+    plan = text.split("== Analyzed Logical Plan ==\n", 1)[1].split("\n== Optimized", 1)[0]
+    return plan.split("\n", 1)[1] if "\n" in plan else ""  # its first line: the columns
+
+
+# Logical plan nodes that keep state in a streaming query, by the kind node code names them
+# with (nodecode.STATEFUL_KINDS). A join keeps state only between two streams.
+STATEFUL_PLAN_NODES = {
+    "Aggregate": "aggregation",
+    "Deduplicate": "deduplication",
+    "DeduplicateWithinWatermark": "deduplication",
+    "FlatMapGroupsWithState": "arbitrary_state",
+    "FlatMapGroupsInPandasWithState": "arbitrary_state",
+    "TransformWithState": "arbitrary_state",
+    "TransformWithStateInPySpark": "arbitrary_state",
+    "GlobalLimit": "limit",
+    "Join": "join",
+}
+
+
+def stateful_operators(plan: str) -> set[str]:
+    """The stateful kinds in a plan's tree text: Spark marks a node of a streaming plan with
+    `~` (a streaming relation is a leaf named Streaming…); children are indented by three."""
+    nodes = []
+    for line in plan.splitlines():
+        body = line.lstrip(" :+-|")
+        if not body:
+            continue
+        streaming = body.startswith("~") or body.startswith("Streaming")
+        name = body.lstrip("~").split(" ", 1)[0].split("[", 1)[0]
+        nodes.append(((len(line) - len(body)) // 3, streaming, name))
+    kinds = set()
+    for index, (depth, streaming, name) in enumerate(nodes):
+        kind = STATEFUL_PLAN_NODES.get(name)
+        if kind is None or not streaming:
+            continue
+        if kind == "join":
+            children = []
+            for child_depth, child_streaming, _ in nodes[index + 1 :]:
+                if child_depth <= depth:
+                    break
+                if child_depth == depth + 1:
+                    children.append(child_streaming)
+            if not (len(children) == 2 and all(children)):
+                continue  # a stream-static join
+        kinds.add(kind)
+    return kinds
 
 
 class _Failed(Exception):

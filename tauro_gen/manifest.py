@@ -116,7 +116,7 @@ class Operator:
 @dataclass(frozen=True)
 class Node:
     name: str
-    function: str
+    function: str | None  # None: a Tauro node without a function, its input passed on
     inputs: tuple[str, ...]
     streaming: bool
     params: dict[str, Any]

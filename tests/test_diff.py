@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from harness import tauro_gen
+from harness import REPO, tauro_gen
 
 from tauro_gen.diff import RULES, diff_manifests, render_text
 from tauro_gen.generate import generate, load_and_validate
@@ -580,3 +580,13 @@ def test_manifest_is_deterministic_and_holds_no_secret(tmp_path, monkeypatch):
     assert "broker-secret-host" not in text
     assert "${env:KAFKA_BROKERS}" in text
     assert first["shop"].env_vars == ("KAFKA_BROKERS",)
+
+
+def test_every_golden_manifest_reads_back_as_it_was_written():
+    """diff and dry-run read manifests with the typed model: whatever build writes, it reads
+    (a Tauro node without a function has `function: null`)."""
+    goldens = sorted((REPO / "tests" / "golden").rglob("*.manifest.json"))
+    assert len(goldens) > 20
+    for path in goldens:
+        text = path.read_text()
+        assert to_json(from_json(text, str(path))) == text, path
