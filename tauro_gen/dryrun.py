@@ -24,6 +24,7 @@ import io
 import json
 import logging
 import os
+import sys
 import tempfile
 import traceback
 import types
@@ -108,6 +109,8 @@ def dry_run(project: Project, pipelines: list[str], spark: Any = None) -> DryRun
     with (
         _session(spark) as session,
         _pyspark_error_logs_off(),
+        # What node code prints goes to stderr: stdout is dry-run's report (JSON for tools).
+        contextlib.redirect_stdout(sys.stderr),
         tempfile.TemporaryDirectory(prefix="tauro-dry-") as tmp,
     ):
         for job in jobs:
@@ -263,7 +266,7 @@ class _Pipeline:
         namespace["__file__"] = self.plan.script_path
         try:
             exec(compile(self.source, self.plan.script_path, "exec"), namespace)  # noqa: S102
-        except Exception as error:  # noqa: BLE001 — the node code's own imports and statements
+        except (Exception, SystemExit) as error:  # noqa: BLE001 — the node code's own statements
             raise self._in_code(error, "the job's module does not load") from None
         namespace[self._job_name("os")] = _NoFolders()
         namespace[self._job_name("pinned_schema")] = self._pinned_schema
@@ -349,10 +352,10 @@ class _Pipeline:
     def _transform(self, namespace: dict[str, Any], frames: list[Any]) -> dict[str, Any]:
         try:
             return namespace[self._job_name("transform")](*frames)
-        except Exception as error:  # noqa: BLE001 — Spark's or Python's answer about node code
+        except (Exception, SystemExit) as error:  # noqa: BLE001 — Spark's or Python's answer
             raise self._in_code(error, "Spark refuses the node code") from None
 
-    def _in_code(self, error: Exception, what: str) -> _Failed:
+    def _in_code(self, error: BaseException, what: str) -> _Failed:
         """The error located at the innermost line of the user's code it went through."""
         frames = traceback.extract_tb(error.__traceback__)
         in_job = [f for f in frames if f.filename == self.plan.script_path]
@@ -712,13 +715,13 @@ def _schema_read(fmt: str | None, schema: Any, options: dict[str, Any]) -> Any:
     return None
 
 
-def _is_spark_error(error: Exception) -> bool:
+def _is_spark_error(error: BaseException) -> bool:
     from pyspark.errors import PySparkException
 
     return isinstance(error, PySparkException)
 
 
-def _first_line(error: Exception) -> str:
+def _first_line(error: BaseException) -> str:
     """Spark's first line (it starts with the error class), or Python's `Type: message`."""
     text = str(error).split("\n=== Streaming Query ===")[0].strip()
     line = text.splitlines()[0] if text else ""

@@ -155,9 +155,17 @@ def test_the_command_reports_located_errors_prints_schemas_and_writes_nothing(tu
         "dry-run: 1 of 1 pipeline(s) accepted by Spark",
     ], accepted.stderr
     node = tutorial / "src" / "nodes" / "process_sales.py"
-    node.write_text(node.read_text().replace("df['amount']", "df['amont']"))
+    # What node code prints does not mix with the report (stdout stays JSON).
+    code = node.read_text().replace("df['amount']", "df['amont']")
+    node.write_text(
+        code.replace(
+            '    """Process incoming sales data."""\n',
+            '    """Process incoming sales data."""\n    print("node says hi")\n',
+        )
+    )
     refused = dry("--format", "json")
     assert refused.returncode == 2, refused.stderr
+    assert "node says hi" in refused.stderr
     (diagnostic,) = json.loads(refused.stdout)["diagnostics"]
     line = next(n for n, text in enumerate(node.read_text().splitlines(), 1) if "amont" in text)
     assert (diagnostic["code"], diagnostic["file"], diagnostic["line"]) == (
