@@ -8,13 +8,17 @@ started once against Spark's no-op sink with its output mode, `availableNow` and
 checkpoint in a temporary folder, so that what Spark checks only when a query starts is
 checked too. Nothing is written outside that folder.
 
-Three of the job's names are given stand-ins in its namespace, and only these: `os` (whose
-`makedirs` creates no input folder), `pinned_schema` (the schema pinned beside the
-checkpoints, if there is one, never an inference) and the session the readers get.
+Besides the session its readers get, two of the job's names are given stand-ins in its
+namespace, and only these: `os` (whose `makedirs` creates no input folder) and
+`pinned_schema` (the schema pinned beside the checkpoints, if there is one, never an
+inference). The pipeline's settings that change analysis (case sensitivity, ANSI mode, time
+zone) apply to the shared session while it is analyzed.
 
 Errors carry Spark's own first line (its error class, and its suggestion for a misspelt
 column) and point at the line of the user's node code that made the failing call, through
 the job's source map; what fails outside node code points at the config entry involved.
+For each streaming output, the stateful operators of Spark's analyzed plan are compared with
+tauro-gen's reading of the node code (the manifest's), and a difference is reported.
 """
 
 from __future__ import annotations
