@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import logging
 import os
 import sys
 import tempfile
@@ -129,7 +128,11 @@ PYSPARK_ERROR_LOGGERS = ("DataFrameQueryContextLogger", "SQLQueryContextLogger")
 
 @contextmanager
 def _pyspark_error_logs_off() -> Iterator[None]:
-    loggers = [logging.getLogger(name) for name in PYSPARK_ERROR_LOGGERS]
+    # pyspark's own logger class (it takes keyword fields): a plain logging.getLogger would
+    # register these names as plain loggers, and pyspark's next error would fail to log.
+    from pyspark.logger import PySparkLogger
+
+    loggers = [PySparkLogger.getLogger(name) for name in PYSPARK_ERROR_LOGGERS]
     before = [logger.disabled for logger in loggers]
     for logger in loggers:
         logger.disabled = True

@@ -15,6 +15,7 @@ import pytest
 import yaml
 from golden_projects import golden_projects
 from harness import REPO
+from pyspark.sql import functions as F
 
 from tauro_gen.dryrun import dry_run, stateful_operators
 from tauro_gen.generate import load_and_validate
@@ -196,3 +197,16 @@ def test_without_java_the_command_says_what_it_needs(tutorial):
     assert "error: dry-run could not start Spark" in result.stderr
     assert "Java 17" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.spark
+def test_pyspark_still_raises_its_own_errors_after_a_dry_run(spark):
+    """dry-run silences pyspark's error loggers while it runs; they must stay pyspark's
+    (a plain logger in their place made every later AnalysisException a TypeError)."""
+    from pyspark.errors import AnalysisException
+
+    case = CORPUS / "unknown_column_in_filter"
+    project, _ = load_and_validate(case, "base")
+    dry_run(project, ["p"], spark)
+    with pytest.raises(AnalysisException, match="UNRESOLVED_COLUMN"):
+        spark.range(1).select(F.col("nope"))
