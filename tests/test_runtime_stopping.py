@@ -13,6 +13,7 @@ import sys
 import textwrap
 import threading
 import time
+import types
 
 import pytest
 from harness import REPO, wait_until
@@ -128,36 +129,60 @@ def test_a_batch_running_at_the_signal_ends_and_commits_before_the_query_stops(
 
 
 class _Query:
-    """A query whose trigger runs for `busy_polls` looks at its status, then idles."""
+    """A query whose trigger runs for `busy_polls` looks at its status, then idles; its
+    last batch id moves on after `batch_ends_after` looks (None: never)."""
 
-    def __init__(self, name: str, busy_polls: int) -> None:
+    def __init__(self, name: str, busy_polls: int, batch_ends_after: int | None = None):
         self.name, self.busy_polls, self.isActive, self.polls = name, busy_polls, True, 0
+        self.batch_ends_after = batch_ends_after
 
     @property
     def status(self) -> dict:
         self.polls += 1
         return {"isTriggerActive": self.polls <= self.busy_polls}
 
+    @property
+    def lastProgress(self):  # noqa: N802 — pyspark's name
+        ended = self.batch_ends_after is not None and self.polls >= self.batch_ends_after
+        return types.SimpleNamespace(batchId=8 if ended else 7)
+
     def stop(self) -> None:
         assert self.isActive, "stopped twice"
         self.isActive = False
 
 
+class _Session:
+    def __init__(self) -> None:
+        self.levels: list[str] = []
+        self.sparkContext = types.SimpleNamespace(setLogLevel=self.levels.append)
+
+
 def test_each_query_is_stopped_once_its_trigger_is_idle(lines):
     busy, idle = _Query("busy", busy_polls=5), _Query("idle", busy_polls=0)
-    stop_between_batches([busy, idle])
+    session = _Session()
+    stop_between_batches(session, [busy, idle])
     assert (busy.polls, idle.polls) == (6, 1)
     assert not busy.isActive and not idle.isActive
+    assert lines.text == "" and session.levels == []
+
+
+def test_a_query_that_falls_behind_is_stopped_as_soon_as_a_batch_has_ended(lines):
+    """Its next trigger starts at once: no idle moment to wait for."""
+    behind = _Query("behind", busy_polls=10**9, batch_ends_after=3)
+    stop_between_batches(_Session(), [behind], patience_s=60)
+    assert not behind.isActive and behind.polls == 3
     assert lines.text == ""
 
 
 def test_a_batch_that_outlasts_the_patience_is_stopped_in_flight_and_said(lines):
     stuck = _Query("stuck", busy_polls=10**9)
-    stop_between_batches([stuck], patience_s=0.05)
+    session = _Session()
+    stop_between_batches(session, [stuck], patience_s=0.05)
     assert not stuck.isActive
     assert lines.messages == [
         "query stuck: its batch still runs after 0.05 s; stopped in it (a restart runs it again)"
     ]
+    assert session.levels == ["OFF"]  # the tasks Spark kills: said once, by the job
 
 
 def test_a_failing_query_returns_1_names_it_and_stops_the_others(spark, stop_request, lines):

@@ -228,7 +228,7 @@ def run_until_stopped(
             log.info("query %s finished", query.name)
     if pending:  # still running when a stop was requested
         quiet_spark_warnings_while_stopping(spark)
-        stop_between_batches(pending)
+        stop_between_batches(spark, pending)
     report_progress(queries, reported)
     if pending:
         log.info("stopped %d query(ies) cleanly", len(pending))
@@ -239,20 +239,28 @@ BATCH_END_PATIENCE_S = 30.0
 
 
 def stop_between_batches(
-    queries: list[StreamingQuery], patience_s: float = BATCH_END_PATIENCE_S
+    spark: SparkSession,
+    queries: list[StreamingQuery],
+    patience_s: float = BATCH_END_PATIENCE_S,
 ) -> None:
-    """Stop each query when no trigger of it runs: the batch in progress ends and
-    commits first, instead of being interrupted mid-write (its tasks killed, each sink
-    aborting its write with ERROR lines and stack traces). A batch still running after
-    `patience_s` is stopped in flight, as `query.stop()` alone would: nothing is lost,
-    a restart runs it again. Spark has no stop-after-this-batch call; a query whose
-    next trigger starts at once (it falls behind) may show no gap before then."""
+    """Stop each query between two batches: when no trigger of it runs, or as soon as
+    a batch has ended since the stop was asked (a query that falls behind starts its
+    next batch at once, and is stopped while that one is still being planned). The
+    batch in progress commits first instead of being cut mid-write (its tasks killed,
+    each sink aborting its write with ERROR lines and stack traces). A batch still
+    running after `patience_s` is stopped in flight, said in one line: nothing is lost,
+    a restart runs it again. Spark has no stop-after-this-batch call."""
     deadline = time.monotonic() + patience_s
-    waiting = list(queries)
+    waiting = {query: last_batch_id(query) for query in queries}
     while waiting:
-        for query in list(waiting):
+        for query, batch_id in list(waiting.items()):
             overdue = time.monotonic() >= deadline
-            if overdue or not query.isActive or not query.status["isTriggerActive"]:
+            if (
+                overdue
+                or not query.isActive
+                or not query.status["isTriggerActive"]
+                or last_batch_id(query) != batch_id
+            ):
                 if overdue and query.isActive:
                     log.info(
                         "query %s: its batch still runs after %g s; stopped in it "
@@ -260,22 +268,33 @@ def stop_between_batches(
                         query.name,
                         patience_s,
                     )
+                    # Said above; what Spark logs about the tasks it kills is not news.
+                    set_spark_log_level(spark, "OFF")
                 query.stop()
-                waiting.remove(query)
+                del waiting[query]
         if waiting:
             time.sleep(0.01)
+
+
+def last_batch_id(query: StreamingQuery) -> int:
+    progress = query.lastProgress
+    return progress.batchId if progress is not None else -1
 
 
 def quiet_spark_warnings_while_stopping(spark: SparkSession) -> None:
     """Spark's log at ERROR from here on: stopping a query between batches (the usual
     case) makes the scheduler warn twice that it found no job to cancel. A batch the stop
-    interrupts runs again after a restart, warnings and all. (Spark Connect: the server's
-    log, untouched.)"""
+    interrupts runs again after a restart, warnings and all."""
+    set_spark_log_level(spark, "ERROR")
+
+
+def set_spark_log_level(spark: SparkSession, level: str) -> None:
+    """(Spark Connect: the server's log, untouched.)"""
     try:
         context = spark.sparkContext
     except PySparkAttributeError:
         return
-    context.setLogLevel("ERROR")
+    context.setLogLevel(level)
 
 
 def failure_reason(error: Exception) -> str:
