@@ -23,10 +23,12 @@ tauro-gen's reading of the node code (the manifest's), and a difference is repor
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import io
 import json
 import os
+import re
 import sys
 import tempfile
 import traceback
@@ -469,18 +471,53 @@ class _Pipeline:
         """Spark's analyzed plan against the static summary of node code: which stateful
         operators feed this query. Both answers are shown when they differ."""
         query = next(q for q in self.manifest.queries() if q.name == sink.name)
-        static = sorted({op.operator.kind for op in query.stateful_operators})
-        spark = sorted(stateful_operators(analyzed_plan(df)))
-        if static != spark:
+        plan = analyzed_plan(df)
+        answers = [
+            (
+                "stateful operator(s)",
+                sorted({op.operator.kind for op in query.stateful_operators}),
+                sorted(stateful_operators(plan)),
+            )
+        ]
+        static_watermarks = self._watermarks_read(query)
+        if static_watermarks is not None:
+            answers.append(
+                ("watermark(s) on", sorted(static_watermarks), sorted(watermark_columns(plan)))
+            )
+        for what, static, spark in answers:
+            if static == spark:
+                continue
             report.warning(
                 "TG706",
                 self.project.outputs[sink.name].location,
-                f"output '{sink.name}': Spark's analyzed plan has stateful operator(s) "
+                f"output '{sink.name}': Spark's analyzed plan has {what} "
                 f"{', '.join(spark) or 'none'}; tauro-gen's reading of the node code (what "
                 f"build, diff and the manifest use) found {', '.join(static) or 'none'}",
                 "the checkpoint-safety checks of `tauro-gen diff` and the shuffle sizing "
                 "follow tauro-gen's reading: please report the node code that misleads it",
             )
+
+    def _watermarks_read(self, query: Any) -> set[str] | None:
+        """The event-time columns tauro-gen read for a query: its inputs' `watermark:` and
+        the `withWatermark` calls of the node code feeding it (None: a call whose column
+        the reading could not resolve)."""
+        lineage = query.lineage
+        columns = {
+            source.watermark.column
+            for source in self.plan.sources
+            if source.name in lineage.streaming_sources and source.watermark is not None
+        }
+        for node in self.plan.nodes:
+            if node.name not in lineage.nodes or node.summary is None:
+                continue
+            for operation in node.summary.operations:
+                if operation.kind != "watermark":
+                    continue
+                column = _first_string(operation.arguments)
+                if column is None or operation.unresolved:
+                    return None
+                columns.add(column)
+        return columns
 
     def _start(self, sink: Sink, df: Any) -> None:
         checkpoint = self.tmp / "checkpoints" / sink.name
@@ -575,6 +612,27 @@ def stateful_operators(plan: str) -> set[str]:
                 continue  # a stream-static join
         kinds.add(kind)
     return kinds
+
+
+_WATERMARK = re.compile(r"EventTimeWatermark [^,]*, (.+?)#\d+: ")
+
+
+def watermark_columns(plan: str) -> set[str]:
+    """The event-time columns of a plan's tree text (`EventTimeWatermark id, col#n: type,
+    delay`), backquotes Spark puts around odd names removed."""
+    return {match.strip("`") for match in _WATERMARK.findall(plan)}
+
+
+def _first_string(arguments: str | None) -> str | None:
+    """The first argument of a call, as the node-code reading wrote it, if it is a string."""
+    try:
+        call = ast.parse(f"f({arguments or ''})", mode="eval").body
+    except SyntaxError:
+        return None
+    first = call.args[0] if isinstance(call, ast.Call) and call.args else None
+    if isinstance(first, ast.Constant) and isinstance(first.value, str):
+        return first.value
+    return None
 
 
 class _Failed(Exception):

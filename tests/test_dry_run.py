@@ -17,7 +17,7 @@ from golden_projects import golden_projects
 from harness import REPO
 from pyspark.sql import functions as F
 
-from tauro_gen.dryrun import dry_run, stateful_operators
+from tauro_gen.dryrun import dry_run, stateful_operators, watermark_columns
 from tauro_gen.generate import load_and_validate
 from tauro_gen.sourcemap import carry_over, map_copied
 
@@ -111,6 +111,8 @@ def test_stateful_operators_are_read_from_spark_s_analyzed_plan():
     }
     assert stateful_operators(STREAM_STREAM_JOIN_THEN_LIMIT) == {"join", "limit"}
     assert stateful_operators("Aggregate [a#0], [a#0]\n+- LogicalRDD [a#0], false\n") == set()
+    assert watermark_columns(STREAM_STATIC_JOIN_THEN_AGGREGATION) == {"t"}
+    assert watermark_columns(STREAM_STREAM_JOIN_THEN_LIMIT) == set()
 
 
 def test_a_line_of_the_formatted_job_maps_to_the_users_line():
