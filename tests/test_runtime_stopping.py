@@ -129,22 +129,15 @@ def test_a_batch_running_at_the_signal_ends_and_commits_before_the_query_stops(
 
 
 class _Query:
-    """A query whose trigger runs for `busy_polls` looks at its status, then idles; its
-    last batch id moves on after `batch_ends_after` looks (None: never)."""
+    """A query whose trigger runs for `busy_polls` looks at its status, then idles."""
 
-    def __init__(self, name: str, busy_polls: int, batch_ends_after: int | None = None):
+    def __init__(self, name: str, busy_polls: int):
         self.name, self.busy_polls, self.isActive, self.polls = name, busy_polls, True, 0
-        self.batch_ends_after = batch_ends_after
 
     @property
     def status(self) -> dict:
         self.polls += 1
         return {"isTriggerActive": self.polls <= self.busy_polls}
-
-    @property
-    def lastProgress(self):  # noqa: N802 — pyspark's name
-        ended = self.batch_ends_after is not None and self.polls >= self.batch_ends_after
-        return types.SimpleNamespace(batchId=8 if ended else 7)
 
     def stop(self) -> None:
         assert self.isActive, "stopped twice"
@@ -164,14 +157,6 @@ def test_each_query_is_stopped_once_its_trigger_is_idle(lines):
     assert (busy.polls, idle.polls) == (6, 1)
     assert not busy.isActive and not idle.isActive
     assert lines.text == "" and session.levels == []
-
-
-def test_a_query_that_falls_behind_is_stopped_as_soon_as_a_batch_has_ended(lines):
-    """Its next trigger starts at once: no idle moment to wait for."""
-    behind = _Query("behind", busy_polls=10**9, batch_ends_after=3)
-    stop_between_batches(_Session(), [behind], patience_s=60)
-    assert not behind.isActive and behind.polls == 3
-    assert lines.text == ""
 
 
 def test_a_batch_that_outlasts_the_patience_is_stopped_in_flight_and_said(lines):

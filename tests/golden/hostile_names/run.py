@@ -317,24 +317,20 @@ def stop_between_batches(
     queries: list[StreamingQuery],
     patience_s: float = BATCH_END_PATIENCE_S,
 ) -> None:
-    """Stop each query between two batches: when no trigger of it runs, or as soon as
-    a batch has ended since the stop was asked (a query that falls behind starts its
-    next batch at once, and is stopped while that one is still being planned). The
-    batch in progress commits first instead of being cut mid-write (its tasks killed,
-    each sink aborting its write with ERROR lines and stack traces). A batch still
-    running after `patience_s` is stopped in flight, said in one line: nothing is lost,
-    a restart runs it again. Spark has no stop-after-this-batch call."""
+    """Stop each query when no trigger of it runs: the batch in progress ends and
+    commits first, instead of being cut mid-write (its tasks killed, each sink aborting
+    its write with ERROR lines and stack traces). A batch still running after
+    `patience_s` is stopped in flight, said in one line: nothing is lost, a restart runs
+    it again. Spark has no stop-after-this-batch call; a query that falls behind (its
+    next batch starts at once) shows no idle moment and waits for the patience. Stopping
+    it as soon as a batch had ended was tried: once, under load, that stop cut the next
+    batch after its writer ran and before its commit."""
     deadline = time.monotonic() + patience_s
-    waiting = {query: last_batch_id(query) for query in queries}
+    waiting = list(queries)
     while waiting:
-        for query, batch_id in list(waiting.items()):
+        for query in list(waiting):
             overdue = time.monotonic() >= deadline
-            if (
-                overdue
-                or not query.isActive
-                or not query.status["isTriggerActive"]
-                or last_batch_id(query) != batch_id
-            ):
+            if overdue or not query.isActive or not query.status["isTriggerActive"]:
                 if overdue and query.isActive:
                     log_.info(
                         "query %s: its batch still runs after %g s; stopped in it "
@@ -345,14 +341,9 @@ def stop_between_batches(
                     # Said above; what Spark logs about the tasks it kills is not news.
                     set_spark_log_level(spark, "OFF")
                 query.stop()
-                del waiting[query]
+                waiting.remove(query)
         if waiting:
             time.sleep(0.01)
-
-
-def last_batch_id(query: StreamingQuery) -> int:
-    progress = query.lastProgress
-    return progress.batchId if progress is not None else -1
 
 
 def quiet_spark_warnings_while_stopping(spark: SparkSession) -> None:
