@@ -91,14 +91,6 @@ class DryRun:
         )
 
 
-class _Skip(Exception):
-    """The pipeline cannot be analyzed without reading data: the reason, for a warning."""
-
-    def __init__(self, location: Location, message: str, hint: str):
-        super().__init__(message)
-        self.location, self.message, self.hint = location, message, hint
-
-
 def dry_run(project: Project, pipelines: list[str], spark: Any = None) -> DryRun:
     """Analyze these pipelines' jobs with Spark. `spark`: a session to use (tests share
     one); by default a quiet local one is started and stopped."""
@@ -192,6 +184,8 @@ class _Pipeline:
 
     def __init__(self, project: Project, job: GeneratedJob, spark: Any, tmp: Path):
         from .manifest import from_json
+        from .render import render_job
+        from .sourcemap import carry_over, map_sections
 
         self.project = project
         self.plan: JobPlan = job.plan
@@ -202,20 +196,19 @@ class _Pipeline:
         self.tmp = tmp  # this pipeline's scratch folder: empty inputs, checkpoints
         self.name = job.plan.pipeline
         self.namespace: dict[str, Any] = {}
-
-    def run(self, result: DryRun) -> None:
-        from .render import render_job
-        from .sourcemap import carry_over, map_sections
-
+        # Where each line of the job comes from in the user's files. The map is made on
+        # the text as rendered (copied code verbatim), then carried through black.
         rendered = "".join(piece.text for piece in render_job(self.plan))
         self.origins = carry_over(map_sections(rendered, self.plan.code), rendered, self.source)
+
+    def run(self, result: DryRun) -> None:
         before = result.report.error_count
         try:
             with self._sql_settings():
                 self._analyze_all(result)
         except _Skip as skip:
             result.report.warning(
-                "TG704",
+                skip.code,
                 skip.location,
                 f"pipeline '{self.name}' not analyzed: {skip.message}",
                 skip.hint,
@@ -291,7 +284,7 @@ class _Pipeline:
             if source.pin_schema:
                 return reader(session, None, False)
             return reader(session)
-        except (_Skip, _Failed):
+        except _Failed:  # a _Skip from the stand-ins
             raise
         except Exception as error:  # noqa: BLE001 — Spark's answer about this input
             spec = self.project.inputs[source.name]
@@ -636,9 +629,18 @@ def _first_string(arguments: str | None) -> str | None:
 
 
 class _Failed(Exception):
+    """Spark (or the node code) refuses the pipeline: the diagnostic to report."""
+
     def __init__(self, code: str, location: Location, message: str, hint: str):
         super().__init__(message)
         self.code, self.location, self.message, self.hint = code, location, message, hint
+
+
+class _Skip(_Failed):
+    """The pipeline cannot be analyzed without reading data: the reason, for a warning."""
+
+    def __init__(self, location: Location, message: str, hint: str):
+        super().__init__("TG704", location, message, hint)
 
 
 def _query_hint(sink: Sink, error: Exception) -> str:

@@ -17,8 +17,14 @@ from golden_projects import golden_projects
 from harness import REPO
 from pyspark.sql import functions as F
 
-from tauro_gen.dryrun import dry_run, stateful_operators, watermark_columns
+from tauro_gen.dryrun import (
+    STATEFUL_PLAN_NODES,
+    dry_run,
+    stateful_operators,
+    watermark_columns,
+)
 from tauro_gen.generate import load_and_validate
+from tauro_gen.nodecode import STATEFUL_KINDS
 from tauro_gen.sourcemap import carry_over, map_copied
 
 CORPUS = Path(__file__).resolve().parent / "broken_spark"
@@ -101,6 +107,11 @@ STREAM_STREAM_JOIN_THEN_LIMIT = """\
          :- StreamingRelation FileSource[/tmp/a], [a#0, t#1, v#2], name=<Unassigned>
          +- StreamingRelation FileSource[/tmp/b], [a#14, t2#15], name=<Unassigned>
 """
+
+
+def test_spark_s_stateful_plan_nodes_map_to_the_kinds_node_code_is_read_with():
+    """One vocabulary for both answers TG706 compares."""
+    assert set(STATEFUL_PLAN_NODES.values()) == STATEFUL_KINDS
 
 
 def test_stateful_operators_are_read_from_spark_s_analyzed_plan():
